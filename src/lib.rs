@@ -7,8 +7,8 @@
 //! - [`io`]: model files.
 //! - [`cli`]: the `backprop-lab` command line.
 
-//pub mod cli;
-//pub mod data;
-//pub mod io;
+pub mod cli;
+pub mod data;
+pub mod io;
 pub mod nn;
-//pub mod train;
+pub mod train;

@@ -1,0 +1,170 @@
+//! Any picture of a digit -> the 28x28 input MNIST was made of: crop to the ink, scale to fit
+//! 20x20 keeping the aspect ratio (area-averaged, so anti-aliased), and place in 28x28 with the
+//! centre of mass in the middle. The drawing canvas and `backprop-lab classify` both use it.
+
+use std::path::Path;
+
+use super::DataError;
+
+/// Side of the network input.
+pub const SIDE: usize = 28;
+/// Side of the box the digit is scaled to fit.
+pub const BOX: usize = 20;
+/// Ink below this (after background removal) does not count for the crop.
+const CROP_THRESHOLD: f32 = 0.05;
+
+/// A grey picture, row-major, [height * width], values in [0, 1].
+#[derive(Clone, Debug, PartialEq)]
+pub struct GreyImage {
+    pub width: usize,
+    pub height: usize,
+    pub pixels: Vec<f32>,
+}
+
+impl GreyImage {
+    fn pixel(&self, x: usize, y: usize) -> f32 {
+        self.pixels[y * self.width + x]
+    }
+}
+
+/// Reads a PNG or JPEG file (any size, colour or grey) as luminance in [0, 1]; transparent
+/// pixels are seen over white paper.
+pub fn load(path: &Path) -> Result<GreyImage, DataError> {
+    let image = image::open(path).map_err(|e| DataError::Image {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let rgba = image.to_rgba32f();
+    Ok(GreyImage {
+        width: rgba.width() as usize,
+        height: rgba.height() as usize,
+        pixels: rgba
+            .pixels()
+            .map(|p| {
+                let [r, g, b, a] = p.0;
+                let luminance = 0.299 * r + 0.587 * g + 0.114 * b;
+                a * luminance + (1.0 - a)
+            })
+            .collect(),
+    })
+}
+
+/// How much ink each pixel holds, in [0, 1], whatever the colours: the background is the median
+/// of the border pixels; when it is light the picture is dark ink on light paper and is inverted;
+/// then the background level maps to 0 and the strongest ink to 1.
+pub fn ink(image: &GreyImage) -> Result<GreyImage, DataError> {
+    if image.width == 0 || image.height == 0 || image.pixels.len() != image.width * image.height {
+        return Err(DataError::Invalid(format!(
+            "an image of {}x{} with {} pixels",
+            image.width,
+            image.height,
+            image.pixels.len()
+        )));
+    }
+    let (w, h) = (image.width, image.height);
+    let mut border: Vec<f32> = (0..w)
+        .flat_map(|x| [image.pixel(x, 0), image.pixel(x, h - 1)])
+        .chain((0..h).flat_map(|y| [image.pixel(0, y), image.pixel(w - 1, y)]))
+        .collect();
+    border.sort_by(f32::total_cmp);
+    let background = border[border.len() / 2];
+    let light_paper = background > 0.5;
+    let raw = |v: f32| if light_paper { 1.0 - v } else { v };
+    let floor = raw(background);
+    let peak = image.pixels.iter().map(|&v| raw(v)).fold(0.0f32, f32::max);
+    if !(peak - floor > 0.1) {
+        return Err(DataError::Blank);
+    }
+    Ok(GreyImage {
+        width: w,
+        height: h,
+        pixels: image
+            .pixels
+            .iter()
+            .map(|&v| ((raw(v) - floor) / (peak - floor)).clamp(0.0, 1.0))
+            .collect(),
+    })
+}
+
+/// Resamples `src` ([src_len] per line) to `dst_len` values by averaging the area each output
+/// value covers: an exact box filter, anti-aliased when shrinking.
+fn resample_line(src: &[f32], dst_len: usize) -> Vec<f32> {
+    let scale = src.len() as f32 / dst_len as f32;
+    (0..dst_len)
+        .map(|o| {
+            let (start, end) = (o as f32 * scale, (o + 1) as f32 * scale);
+            let mut sum = 0.0;
+            let mut i = start.floor() as usize;
+            while (i as f32) < end && i < src.len() {
+                let overlap = (end.min(i as f32 + 1.0) - start.max(i as f32)).max(0.0);
+                sum += src[i] * overlap;
+                i += 1;
+            }
+            sum / scale
+        })
+        .collect()
+}
+
+/// Area resampling of a [h * w] image to [new_h * new_w], rows then columns.
+fn resample(pixels: &[f32], w: usize, h: usize, new_w: usize, new_h: usize) -> Vec<f32> {
+    let rows: Vec<f32> = pixels.chunks_exact(w).flat_map(|row| resample_line(row, new_w)).collect();
+    let mut out = vec![0.0; new_w * new_h];
+    for x in 0..new_w {
+        let column: Vec<f32> = (0..h).map(|y| rows[y * new_w + x]).collect();
+        for (y, v) in resample_line(&column, new_h).into_iter().enumerate() {
+            out[y * new_w + x] = v;
+        }
+    }
+    out
+}
+
+/// Ink map (light on dark, [0, 1]) -> the MNIST-style input [28 * 28], row-major, in [0, 1].
+pub fn mnist_input(ink: &GreyImage) -> Result<Vec<f32>, DataError> {
+    let (w, h) = (ink.width, ink.height);
+    let inked = |x: usize, y: usize| ink.pixel(x, y) > CROP_THRESHOLD;
+    let columns: Vec<usize> = (0..w).filter(|&x| (0..h).any(|y| inked(x, y))).collect();
+    let rows: Vec<usize> = (0..h).filter(|&y| (0..w).any(|x| inked(x, y))).collect();
+    let (Some(&x0), Some(&x1), Some(&y0), Some(&y1)) = (columns.first(), columns.last(), rows.first(), rows.last()) else {
+        return Err(DataError::Blank);
+    };
+    let (crop_w, crop_h) = (x1 - x0 + 1, y1 - y0 + 1);
+    let cropped: Vec<f32> = (y0..=y1).flat_map(|y| (x0..=x1).map(move |x| ink.pixel(x, y))).collect();
+
+    let longest = crop_w.max(crop_h) as f32;
+    let box_w = ((crop_w as f32 * BOX as f32 / longest).round() as usize).clamp(1, BOX);
+    let box_h = ((crop_h as f32 * BOX as f32 / longest).round() as usize).clamp(1, BOX);
+    let mut digit = resample(&cropped, crop_w, crop_h, box_w, box_h);
+    let peak = digit.iter().copied().fold(0.0f32, f32::max);
+    if peak <= 0.0 {
+        return Err(DataError::Blank);
+    }
+    digit.iter_mut().for_each(|v| *v /= peak);
+
+    // Centre of mass (pixel centres), then the integer shift that puts it at the middle.
+    let mass: f32 = digit.iter().sum();
+    let (mut cx, mut cy) = (0.0, 0.0);
+    for (i, &v) in digit.iter().enumerate() {
+        cx += v * ((i % box_w) as f32 + 0.5);
+        cy += v * ((i / box_w) as f32 + 0.5);
+    }
+    let half = SIDE as f32 / 2.0;
+    let left = ((half - cx / mass).round() as isize).clamp(0, (SIDE - box_w) as isize) as usize;
+    let top = ((half - cy / mass).round() as isize).clamp(0, (SIDE - box_h) as isize) as usize;
+
+    let mut out = vec![0.0; SIDE * SIDE];
+    for y in 0..box_h {
+        let start = (top + y) * SIDE + left;
+        out[start..start + box_w].copy_from_slice(&digit[y * box_w..(y + 1) * box_w]);
+    }
+    Ok(out)
+}
+
+/// The whole pipeline for a picture: ink detection, then [`mnist_input`].
+pub fn from_picture(image: &GreyImage) -> Result<Vec<f32>, DataError> {
+    mnist_input(&ink(image)?)
+}
+
+/// Reads an image file and turns it into the MNIST-style input [28 * 28].
+pub fn from_file(path: &Path) -> Result<Vec<f32>, DataError> {
+    from_picture(&load(path)?)
+}

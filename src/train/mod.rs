@@ -1,0 +1,10 @@
+//! Training: the synchronous trainer (one batch at a time, settings changeable between any two
+//! batches, every change recorded as an event), and the presets.
+
+mod presets;
+mod settings;
+mod trainer;
+
+pub use presets::{Preset, presets};
+pub use settings::{Event, SettingChange, TrainSettings};
+pub use trainer::{BatchReport, EpochReport, Evaluation, TrainError, Trainer, evaluate};

@@ -1,0 +1,328 @@
+//! The synchronous trainer: owns the network, the optimizer state and the data, and runs one
+//! mini-batch at a time. Same seed and settings give the same numbers, bit for bit.
+
+use ndarray::{Array2, s};
+use rand::seq::SliceRandom;
+use thiserror::Error;
+
+use super::{Event, SettingChange, TrainSettings};
+use crate::data::{DataError, Dataset};
+use crate::nn::{Network, NetworkError, OptimizerState, Rng, count_correct};
+
+#[derive(Debug, Error)]
+pub enum TrainError {
+    #[error("{0}")]
+    Network(#[from] NetworkError),
+    #[error("{0}")]
+    Data(#[from] DataError),
+    #[error("invalid setting: {0}")]
+    Settings(String),
+    #[error(
+        "training diverged at step {step}: the loss became {loss}. The learning rate {learning_rate} \
+         is probably too high for {optimizer} with {loss_name}; lower it and reset"
+    )]
+    Diverged {
+        step: u64,
+        loss: f64,
+        learning_rate: f32,
+        optimizer: &'static str,
+        loss_name: &'static str,
+    },
+}
+
+/// What one batch did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchReport {
+    /// Batches done so far, this one included.
+    pub step: u64,
+    /// The epoch this batch belonged to (0-based).
+    pub epoch: usize,
+    pub loss: f64,
+    pub samples: usize,
+    pub correct: usize,
+    /// The summary of the epoch this batch completed, if it was the epoch's last.
+    pub finished_epoch: Option<EpochReport>,
+}
+
+/// Loss and accuracy over a split.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Evaluation {
+    pub loss: f64,
+    pub accuracy: f64,
+    pub samples: usize,
+}
+
+/// A finished epoch: the mean training loss and accuracy over its batches, as Keras reports them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EpochReport {
+    pub epoch: usize,
+    pub steps: u64,
+    pub train: Evaluation,
+}
+
+/// Running sums over the current epoch.
+#[derive(Clone, Copy, Debug, Default)]
+struct EpochSums {
+    loss: f64,
+    correct: usize,
+    samples: usize,
+    steps: u64,
+}
+
+/// Rows per chunk when evaluating a split.
+const EVAL_CHUNK: usize = 500;
+
+pub struct Trainer {
+    network: Network,
+    settings: TrainSettings,
+    optimizer_state: OptimizerState,
+    data: Dataset,
+    train_targets: Array2<f32>,
+    test_targets: Array2<f32>,
+    /// Shuffles the data each epoch and draws dropout masks.
+    rng: Rng,
+    order: Vec<usize>,
+    cursor: usize,
+    step: u64,
+    epoch: usize,
+    sums: EpochSums,
+    batch_inputs: Array2<f32>,
+    batch_targets: Array2<f32>,
+    batch_losses: Vec<f32>,
+    events: Vec<Event>,
+}
+
+impl Trainer {
+    /// A trainer for `network` on `data`; `rng` drives shuffling and dropout.
+    pub fn new(network: Network, data: Dataset, settings: TrainSettings, rng: Rng) -> Result<Self, TrainError> {
+        settings.validate().map_err(TrainError::Settings)?;
+        if network.input_shape().len() != data.input_shape.len() {
+            return Err(DataError::Invalid(format!(
+                "the network takes {} inputs ({}) but {} samples have {} ({})",
+                network.input_shape().len(),
+                network.input_shape(),
+                data.name,
+                data.input_shape.len(),
+                data.input_shape
+            ))
+            .into());
+        }
+        let outputs = network.output_shape().len();
+        settings
+            .loss
+            .check(network.output_activation(), outputs)
+            .map_err(NetworkError::from)?;
+        let train_targets = data.train.targets(outputs, data.classes)?;
+        let test_targets = data.test.targets(outputs, data.classes)?;
+        let optimizer_state = OptimizerState::new(settings.optimizer.optimizer, &network);
+        let mut trainer = Self {
+            order: (0..data.train.len()).collect(),
+            network,
+            settings,
+            optimizer_state,
+            data,
+            train_targets,
+            test_targets,
+            rng,
+            cursor: 0,
+            step: 0,
+            epoch: 0,
+            sums: EpochSums::default(),
+            batch_inputs: Array2::zeros((0, 0)),
+            batch_targets: Array2::zeros((0, 0)),
+            batch_losses: Vec::new(),
+            events: Vec::new(),
+        };
+        trainer.order.shuffle(&mut trainer.rng);
+        Ok(trainer)
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    pub fn settings(&self) -> &TrainSettings {
+        &self.settings
+    }
+
+    pub fn optimizer_state(&self) -> &OptimizerState {
+        &self.optimizer_state
+    }
+
+    pub fn data(&self) -> &Dataset {
+        &self.data
+    }
+
+    /// Batches done.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// Epochs completed.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// Training samples of the current epoch already used.
+    pub fn epoch_progress(&self) -> usize {
+        self.cursor
+    }
+
+    /// Batches in one epoch at the current batch size.
+    pub fn batches_per_epoch(&self) -> usize {
+        self.data.train.len().div_ceil(self.settings.batch_size)
+    }
+
+    /// The loss of every batch so far, in order.
+    pub fn batch_losses(&self) -> &[f32] {
+        &self.batch_losses
+    }
+
+    /// Every setting change so far, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Applies `change` from the next batch on and records it; the weights stay as they are.
+    /// A loss the network's output cannot take, or an invalid value, is refused and nothing changes.
+    pub fn change(&mut self, change: SettingChange) -> Result<(), TrainError> {
+        let settings = self.settings.with(change);
+        settings.validate().map_err(TrainError::Settings)?;
+        settings
+            .loss
+            .check(self.network.output_activation(), self.network.output_shape().len())
+            .map_err(NetworkError::from)?;
+        self.settings = settings;
+        self.events.push(Event {
+            step: self.step,
+            epoch: self.epoch,
+            change,
+        });
+        Ok(())
+    }
+
+    /// One mini-batch: forward, loss, backward, update. A loss that is not finite stops before
+    /// the update and is reported as [`TrainError::Diverged`].
+    pub fn train_batch(&mut self) -> Result<BatchReport, TrainError> {
+        let n = self.order.len();
+        let end = (self.cursor + self.settings.batch_size).min(n);
+        let rows = &self.order[self.cursor..end];
+        let batch = rows.len();
+        if self.batch_inputs.nrows() != batch {
+            self.batch_inputs = Array2::zeros((batch, self.data.train.inputs.ncols()));
+            self.batch_targets = Array2::zeros((batch, self.train_targets.ncols()));
+        }
+        for (k, &row) in rows.iter().enumerate() {
+            self.batch_inputs.row_mut(k).assign(&self.data.train.inputs.row(row));
+            self.batch_targets.row_mut(k).assign(&self.train_targets.row(row));
+        }
+        let labels: Vec<usize> = rows.iter().map(|&r| self.data.train.labels[r]).collect();
+
+        self.network.forward(self.batch_inputs.view(), Some(&mut self.rng))?;
+        let loss = self.network.backward(self.settings.loss, self.batch_targets.view())?;
+        if !loss.is_finite() {
+            return Err(TrainError::Diverged {
+                step: self.step + 1,
+                loss,
+                learning_rate: self.settings.optimizer.learning_rate,
+                optimizer: self.settings.optimizer.optimizer.name(),
+                loss_name: self.settings.loss.name(),
+            });
+        }
+        let correct = count_correct(self.network.output().view(), &labels);
+        self.optimizer_state.step(&self.settings.optimizer, &mut self.network);
+
+        self.step += 1;
+        self.cursor = end;
+        self.batch_losses.push(loss as f32);
+        self.sums.loss += loss * batch as f64;
+        self.sums.correct += correct;
+        self.sums.samples += batch;
+        self.sums.steps += 1;
+        let epoch = self.epoch;
+        Ok(BatchReport {
+            step: self.step,
+            epoch,
+            loss,
+            samples: batch,
+            correct,
+            finished_epoch: (end == n).then(|| self.finish_epoch()),
+        })
+    }
+
+    /// Batches until the current epoch ends, calling `on_batch` after each.
+    pub fn train_epoch(&mut self, mut on_batch: impl FnMut(&BatchReport)) -> Result<EpochReport, TrainError> {
+        loop {
+            let report = self.train_batch()?;
+            on_batch(&report);
+            if let Some(epoch) = report.finished_epoch {
+                return Ok(epoch);
+            }
+        }
+    }
+
+    /// Closes the epoch whose last batch was just trained: its summary, a new shuffle.
+    fn finish_epoch(&mut self) -> EpochReport {
+        let sums = std::mem::take(&mut self.sums);
+        let samples = sums.samples.max(1) as f64;
+        let report = EpochReport {
+            epoch: self.epoch,
+            steps: sums.steps,
+            train: Evaluation {
+                loss: sums.loss / samples,
+                accuracy: sums.correct as f64 / samples,
+                samples: sums.samples,
+            },
+        };
+        self.epoch += 1;
+        self.cursor = 0;
+        self.order.shuffle(&mut self.rng);
+        report
+    }
+
+    /// Loss and accuracy on the test split (inference: no dropout).
+    pub fn evaluate_test(&mut self) -> Result<Evaluation, TrainError> {
+        evaluate(
+            &mut self.network,
+            &self.data.test.inputs,
+            &self.test_targets,
+            &self.data.test.labels,
+            self.settings.loss,
+        )
+    }
+
+    /// Loss and accuracy on the whole training split (inference: no dropout).
+    pub fn evaluate_train(&mut self) -> Result<Evaluation, TrainError> {
+        evaluate(
+            &mut self.network,
+            &self.data.train.inputs,
+            &self.train_targets,
+            &self.data.train.labels,
+            self.settings.loss,
+        )
+    }
+}
+
+/// Loss and accuracy of `network` on inputs [n, features] with targets [n, outputs].
+pub fn evaluate(
+    network: &mut Network,
+    inputs: &Array2<f32>,
+    targets: &Array2<f32>,
+    labels: &[usize],
+    loss: crate::nn::Loss,
+) -> Result<Evaluation, TrainError> {
+    let n = inputs.nrows();
+    let (mut loss_sum, mut correct) = (0.0, 0);
+    for start in (0..n).step_by(EVAL_CHUNK) {
+        let end = (start + EVAL_CHUNK).min(n);
+        let output = network.forward(inputs.slice(s![start..end, ..]), None)?;
+        correct += count_correct(output.view(), &labels[start..end]);
+        loss_sum += network.loss(loss, targets.slice(s![start..end, ..]))? * (end - start) as f64;
+    }
+    let samples = n.max(1) as f64;
+    Ok(Evaluation {
+        loss: loss_sum / samples,
+        accuracy: correct as f64 / samples,
+        samples: n,
+    })
+}

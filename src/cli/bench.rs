@@ -28,7 +28,9 @@ fn throughput(preset_name: &str, batch_size: usize, epochs: usize, json: bool) -
     }
     let rate = samples as f64 / started.elapsed().as_secs_f64();
     if !json {
-        println!("{preset_name:<10} batch {batch_size:>3}, Adam: {rate:>9.0} samples/s ({epochs} epochs after 1 warm-up)");
+        println!(
+            "{preset_name:<10} batch {batch_size:>3}, Adam: {rate:>9.0} samples/s ({epochs} epochs after 1 warm-up)"
+        );
     }
     Ok(rate)
 }

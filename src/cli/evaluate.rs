@@ -27,10 +27,21 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
             data.input_shape
         );
     }
-    let targets = data.test.targets(network.output_shape().len(), data.classes)?;
-    let result = evaluate(&mut network, &data.test.inputs, &targets, &data.test.labels, record.settings.loss)?;
+    let targets = data
+        .test
+        .targets(network.output_shape().len(), data.classes)?;
+    let result = evaluate(
+        &mut network,
+        &data.test.inputs,
+        &targets,
+        &data.test.labels,
+        record.settings.loss,
+    )?;
     if args.json {
-        println!("{}", json!({"accuracy": result.accuracy, "loss": result.loss, "samples": result.samples}));
+        println!(
+            "{}",
+            json!({"accuracy": result.accuracy, "loss": result.loss, "samples": result.samples})
+        );
     } else {
         println!(
             "{}: test loss {:.4}, accuracy {:.2}% on {} samples of {}",
@@ -75,7 +86,11 @@ pub fn classify(args: &ClassifyArgs) -> Result<()> {
                 json!({"file": path.display().to_string(), "prediction": prediction, "probabilities": probabilities.to_vec()})
             );
         } else {
-            let bars: Vec<String> = probabilities.iter().enumerate().map(|(c, p)| format!("{c}:{p:.3}")).collect();
+            let bars: Vec<String> = probabilities
+                .iter()
+                .enumerate()
+                .map(|(c, p)| format!("{c}:{p:.3}"))
+                .collect();
             println!(
                 "{}: {prediction} ({:.1}%)  {}",
                 path.display(),
@@ -85,7 +100,10 @@ pub fn classify(args: &ClassifyArgs) -> Result<()> {
         }
     }
     if failures > 0 {
-        bail!("{failures} of {} images could not be classified", args.images.len());
+        bail!(
+            "{failures} of {} images could not be classified",
+            args.images.len()
+        );
     }
     Ok(())
 }

@@ -12,7 +12,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::nn::{Loss, Optimizer};
 
 #[derive(Debug, Parser)]
-#[command(name = "backprop-lab", version, about = "Watch a neural network learn, and look inside it while it does")]
+#[command(
+    name = "backprop-lab",
+    version,
+    about = "Watch a neural network learn, and look inside it while it does"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,

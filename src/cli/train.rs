@@ -14,11 +14,19 @@ use crate::train::{Preset, SettingChange, presets};
 pub fn run(args: &TrainArgs) -> Result<()> {
     let Some(preset) = Preset::named(&args.preset) else {
         let names: Vec<_> = presets().iter().map(|p| p.name).collect();
-        bail!("no preset named \"{}\"; the presets are {}", args.preset, names.join(", "));
+        bail!(
+            "no preset named \"{}\"; the presets are {}",
+            args.preset,
+            names.join(", ")
+        );
     };
     let source = match &args.data {
         Some(path) if matches!(preset.data, DataSource::Toy(_)) => {
-            bail!("--data {} applies to the MNIST presets; {} generates its own data", path.display(), preset.name)
+            bail!(
+                "--data {} applies to the MNIST presets; {} generates its own data",
+                path.display(),
+                preset.name
+            )
         }
         Some(path) => DataSource::IdxFolder { path: path.clone() },
         None => preset.data_source(args.seed),
@@ -40,7 +48,13 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
     let mut trainer = preset.build(args.seed, data, settings)?;
     if !args.json {
-        println!("{} on {} ({} train, {} test samples)", preset.name, trainer.data().name, trainer.data().train.len(), trainer.data().test.len());
+        println!(
+            "{} on {} ({} train, {} test samples)",
+            preset.name,
+            trainer.data().name,
+            trainer.data().train.len(),
+            trainer.data().test.len()
+        );
         println!("{}", trainer.network().summary());
         let s = trainer.settings();
         println!(

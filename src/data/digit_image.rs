@@ -107,7 +107,10 @@ fn resample_line(src: &[f32], dst_len: usize) -> Vec<f32> {
 
 /// Area resampling of a [h * w] image to [new_h * new_w], rows then columns.
 fn resample(pixels: &[f32], w: usize, h: usize, new_w: usize, new_h: usize) -> Vec<f32> {
-    let rows: Vec<f32> = pixels.chunks_exact(w).flat_map(|row| resample_line(row, new_w)).collect();
+    let rows: Vec<f32> = pixels
+        .chunks_exact(w)
+        .flat_map(|row| resample_line(row, new_w))
+        .collect();
     let mut out = vec![0.0; new_w * new_h];
     for x in 0..new_w {
         let column: Vec<f32> = (0..h).map(|y| rows[y * new_w + x]).collect();
@@ -124,11 +127,15 @@ pub fn mnist_input(ink: &GreyImage) -> Result<Vec<f32>, DataError> {
     let inked = |x: usize, y: usize| ink.pixel(x, y) > CROP_THRESHOLD;
     let columns: Vec<usize> = (0..w).filter(|&x| (0..h).any(|y| inked(x, y))).collect();
     let rows: Vec<usize> = (0..h).filter(|&y| (0..w).any(|x| inked(x, y))).collect();
-    let (Some(&x0), Some(&x1), Some(&y0), Some(&y1)) = (columns.first(), columns.last(), rows.first(), rows.last()) else {
+    let (Some(&x0), Some(&x1), Some(&y0), Some(&y1)) =
+        (columns.first(), columns.last(), rows.first(), rows.last())
+    else {
         return Err(DataError::Blank);
     };
     let (crop_w, crop_h) = (x1 - x0 + 1, y1 - y0 + 1);
-    let cropped: Vec<f32> = (y0..=y1).flat_map(|y| (x0..=x1).map(move |x| ink.pixel(x, y))).collect();
+    let cropped: Vec<f32> = (y0..=y1)
+        .flat_map(|y| (x0..=x1).map(move |x| ink.pixel(x, y)))
+        .collect();
 
     let longest = crop_w.max(crop_h) as f32;
     let box_w = ((crop_w as f32 * BOX as f32 / longest).round() as usize).clamp(1, BOX);

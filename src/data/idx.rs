@@ -28,7 +28,9 @@ pub enum IdxError {
     WrongKind { found: u32, expected: u32 },
     #[error("the header declares {dims:?} = {values} values, more than the limit of {MAX_VALUES}")]
     TooLarge { dims: Vec<usize>, values: u128 },
-    #[error("truncated: the header declares {expected} data bytes ({dims:?}) but only {found} follow")]
+    #[error(
+        "truncated: the header declares {expected} data bytes ({dims:?}) but only {found} follow"
+    )]
     Truncated {
         dims: Vec<usize>,
         expected: usize,
@@ -119,7 +121,9 @@ pub fn read_file(path: &Path, expected_magic: u32) -> Result<IdxArray, IdxError>
     let mut first = [0u8; 2];
     let gzip = match reader.read_exact(&mut first) {
         Ok(()) => first == [0x1f, 0x8b],
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(IdxError::TruncatedHeader(0)),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            return Err(IdxError::TruncatedHeader(0));
+        }
         Err(e) => return Err(e.into()),
     };
     let reader = first.as_slice().chain(reader);

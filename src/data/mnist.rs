@@ -16,10 +16,22 @@ pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
 /// The 9,000-digit subset (7,500 train, 1,500 test) shipped in `assets/mnist`.
 const EMBEDDED: [(&str, &[u8]); 4] = [
-    (TRAIN_IMAGES, include_bytes!("../../assets/mnist/train-images-idx3-ubyte.gz")),
-    (TRAIN_LABELS, include_bytes!("../../assets/mnist/train-labels-idx1-ubyte.gz")),
-    (TEST_IMAGES, include_bytes!("../../assets/mnist/t10k-images-idx3-ubyte.gz")),
-    (TEST_LABELS, include_bytes!("../../assets/mnist/t10k-labels-idx1-ubyte.gz")),
+    (
+        TRAIN_IMAGES,
+        include_bytes!("../../assets/mnist/train-images-idx3-ubyte.gz"),
+    ),
+    (
+        TRAIN_LABELS,
+        include_bytes!("../../assets/mnist/train-labels-idx1-ubyte.gz"),
+    ),
+    (
+        TEST_IMAGES,
+        include_bytes!("../../assets/mnist/t10k-images-idx3-ubyte.gz"),
+    ),
+    (
+        TEST_LABELS,
+        include_bytes!("../../assets/mnist/t10k-labels-idx1-ubyte.gz"),
+    ),
 ];
 
 /// The embedded MNIST subset; works offline, with no files.
@@ -59,15 +71,19 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
 /// A folder with the four standard MNIST-format files (MNIST, Fashion-MNIST, ...).
 pub fn load_folder(dir: &Path) -> Result<Dataset, DataError> {
     if !dir.is_dir() {
-        return Err(DataError::Invalid(format!("{} is not a folder", dir.display())));
+        return Err(DataError::Invalid(format!(
+            "{} is not a folder",
+            dir.display()
+        )));
     }
     let read = |name, magic| {
         let path = find(dir, name)?;
         idx::read_file(&path, magic).map_err(|source| DataError::Idx { path, source })
     };
-    let name = dir
-        .file_name()
-        .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     assemble(
         name,
         [
@@ -80,10 +96,15 @@ pub fn load_folder(dir: &Path) -> Result<Dataset, DataError> {
 }
 
 /// Checks that the four files agree and builds the dataset, pixels scaled to [0, 1].
-fn assemble(name: String, [train_images, train_labels, test_images, test_labels]: [IdxArray; 4]) -> Result<Dataset, DataError> {
+fn assemble(
+    name: String,
+    [train_images, train_labels, test_images, test_labels]: [IdxArray; 4],
+) -> Result<Dataset, DataError> {
     let (rows, cols) = (train_images.dims[1], train_images.dims[2]);
     if rows == 0 || cols == 0 {
-        return Err(DataError::Invalid(format!("{name}: images of {rows}x{cols} pixels")));
+        return Err(DataError::Invalid(format!(
+            "{name}: images of {rows}x{cols} pixels"
+        )));
     }
     if test_images.dims[1..] != train_images.dims[1..] {
         return Err(DataError::Invalid(format!(
@@ -99,7 +120,9 @@ fn assemble(name: String, [train_images, train_labels, test_images, test_labels]
             )));
         }
         if images.dims[0] == 0 {
-            return Err(DataError::Invalid(format!("{name}: the {which} split is empty")));
+            return Err(DataError::Invalid(format!(
+                "{name}: the {which} split is empty"
+            )));
         }
         let inputs = Array2::from_shape_vec(
             (images.dims[0], rows * cols),
@@ -113,9 +136,16 @@ fn assemble(name: String, [train_images, train_labels, test_images, test_labels]
     };
     let train = split(train_images, train_labels, "training")?;
     let test = split(test_images, test_labels, "test")?;
-    let classes = train.labels.iter().chain(&test.labels).max().map_or(0, |&m| m + 1);
+    let classes = train
+        .labels
+        .iter()
+        .chain(&test.labels)
+        .max()
+        .map_or(0, |&m| m + 1);
     if classes < 2 {
-        return Err(DataError::Invalid(format!("{name}: the labels name fewer than two classes")));
+        return Err(DataError::Invalid(format!(
+            "{name}: the labels name fewer than two classes"
+        )));
     }
     Ok(Dataset {
         name,

@@ -23,7 +23,10 @@ pub enum DataError {
         source: std::io::Error,
     },
     #[error("{path}: {source}")]
-    Idx { path: PathBuf, source: idx::IdxError },
+    Idx {
+        path: PathBuf,
+        source: idx::IdxError,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: cannot read the image: {reason}")]
@@ -52,7 +55,9 @@ impl Split {
     /// when outputs == classes, or the label itself [samples, 1] for one unit on two classes.
     pub fn targets(&self, outputs: usize, classes: usize) -> Result<Array2<f32>, DataError> {
         if outputs == 1 && classes == 2 {
-            Ok(Array2::from_shape_fn((self.len(), 1), |(i, _)| self.labels[i] as f32))
+            Ok(Array2::from_shape_fn((self.len(), 1), |(i, _)| {
+                self.labels[i] as f32
+            }))
         } else if outputs == classes {
             Ok(Array2::from_shape_fn((self.len(), classes), |(i, c)| {
                 f32::from(u8::from(self.labels[i] == c))
@@ -61,7 +66,11 @@ impl Split {
             Err(DataError::Invalid(format!(
                 "the network has {outputs} outputs but the data has {classes} classes: \
                  use {classes} outputs{}",
-                if classes == 2 { " (or 1 sigmoid output)" } else { "" }
+                if classes == 2 {
+                    " (or 1 sigmoid output)"
+                } else {
+                    ""
+                }
             )))
         }
     }

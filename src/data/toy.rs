@@ -84,7 +84,10 @@ impl ToySpec {
             )));
         }
         if !(self.noise.is_finite() && (0.0..=2.0).contains(&self.noise)) {
-            return Err(DataError::Invalid(format!("noise must be in [0, 2], found {}", self.noise)));
+            return Err(DataError::Invalid(format!(
+                "noise must be in [0, 2], found {}",
+                self.noise
+            )));
         }
         let train = (self.samples as f32 * self.train_fraction).round() as usize;
         if !(self.train_fraction.is_finite() && train >= 1 && train < self.samples) {
@@ -173,7 +176,13 @@ pub fn generate(spec: &ToySpec) -> Result<Dataset, DataError> {
             let t = (i % per_class) as f32 / per_class as f32;
             let [x, y] = point(spec.kind, label, t, &mut rng);
             let noise = spec.noise;
-            ([x + noise * gaussian(&mut rng), y + noise * gaussian(&mut rng)], label)
+            (
+                [
+                    x + noise * gaussian(&mut rng),
+                    y + noise * gaussian(&mut rng),
+                ],
+                label,
+            )
         })
         .collect();
     points.shuffle(&mut rng);

@@ -22,14 +22,22 @@ pub const VERSION: u32 = 1;
 #[derive(Debug, Error)]
 pub enum ModelFileError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: not a valid model file: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
     #[error("{path}: the format is \"{found}\", expected \"{FORMAT}\"")]
     Format { path: PathBuf, found: String },
     #[error("{path}: model file version {found} is newer than this program reads ({VERSION})")]
     Version { path: PathBuf, found: u32 },
-    #[error("{path}: parameter tensor {index}: weight declared {rows}x{cols} but holds {values} values")]
+    #[error(
+        "{path}: parameter tensor {index}: weight declared {rows}x{cols} but holds {values} values"
+    )]
     TensorLength {
         path: PathBuf,
         index: usize,
@@ -115,7 +123,9 @@ impl ModelFile {
                 index,
             });
         }
-        let file_name = path.file_name().map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
+        let file_name = path
+            .file_name()
+            .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
         let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
         let result = (|| {
             let file = File::create(&temporary).map_err(io_error(&temporary))?;
@@ -141,9 +151,11 @@ impl ModelFile {
     /// Reads and checks a model file: format, version, and every tensor against the architecture.
     pub fn load(path: &Path) -> Result<(Network, TrainingRecord), ModelFileError> {
         let file = File::open(path).map_err(io_error(path))?;
-        let model: ModelFile = serde_json::from_reader(BufReader::new(file)).map_err(|source| ModelFileError::Json {
-            path: path.to_path_buf(),
-            source,
+        let model: ModelFile = serde_json::from_reader(BufReader::new(file)).map_err(|source| {
+            ModelFileError::Json {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         model.into_network(path)
     }
@@ -165,20 +177,28 @@ impl ModelFile {
         let mut tensors = Vec::with_capacity(self.parameters.len());
         for (index, t) in self.parameters.into_iter().enumerate() {
             if t.weight.iter().chain(&t.bias).any(|v| !v.is_finite()) {
-                return Err(ModelFileError::NotFinite { path: path_buf(), index });
+                return Err(ModelFileError::NotFinite {
+                    path: path_buf(),
+                    index,
+                });
             }
             let values = t.weight.len();
-            let weight = Array2::from_shape_vec((t.rows, t.cols), t.weight).map_err(|_| ModelFileError::TensorLength {
-                path: path_buf(),
-                index,
-                rows: t.rows,
-                cols: t.cols,
-                values,
+            let weight = Array2::from_shape_vec((t.rows, t.cols), t.weight).map_err(|_| {
+                ModelFileError::TensorLength {
+                    path: path_buf(),
+                    index,
+                    rows: t.rows,
+                    cols: t.cols,
+                    values,
+                }
             })?;
             tensors.push((weight, Array1::from_vec(t.bias)));
         }
         let network = Network::with_params(self.input_shape, &self.layers, tensors.into_iter())
-            .map_err(|source| ModelFileError::Shape { path: path_buf(), source })?;
+            .map_err(|source| ModelFileError::Shape {
+                path: path_buf(),
+                source,
+            })?;
         Ok((network, self.training))
     }
 }

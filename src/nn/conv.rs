@@ -6,6 +6,7 @@
 //! `[positions, filters]`, which is the channels-last output layout itself.
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::Shape;
@@ -76,60 +77,63 @@ impl ConvGeometry {
         self.output.height * self.output.width
     }
 
-    /// Calls `f(patch_offset, input_offset)` for every in-bounds (kernel tap, input pixel) pair
-    /// of output position (oy, ox); offsets count values, each run is `in_channels` long.
-    fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, Option<usize>)) {
-        let (k, c) = (self.kernel, self.input.channels);
+    /// Calls `f(patch_offset, input_offset, len)` for the runs of one receptive field, output
+    /// position (oy, ox): each kernel row is one run of contiguous input values where it lies
+    /// inside the image, and runs with `input_offset` None (zero padding) where it does not.
+    fn for_each_run(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, Option<usize>, usize)) {
+        let (k, c, width) = (self.kernel, self.input.channels, self.input.width);
+        // kernel columns kx in [kx_start, kx_end) fall inside the image
+        let kx_start = self.pad.saturating_sub(ox);
+        let kx_end = (width + self.pad - ox).min(k);
         for ky in 0..k {
-            let iy = (oy + ky)
+            let row = ky * k * c;
+            match (oy + ky)
                 .checked_sub(self.pad)
-                .filter(|&iy| iy < self.input.height);
-            for kx in 0..k {
-                let ix = (ox + kx)
-                    .checked_sub(self.pad)
-                    .filter(|&ix| ix < self.input.width);
-                let input_offset = iy.zip(ix).map(|(iy, ix)| (iy * self.input.width + ix) * c);
-                f((ky * k + kx) * c, input_offset);
+                .filter(|&iy| iy < self.input.height)
+            {
+                None => f(row, None, k * c),
+                Some(iy) => {
+                    if kx_start > 0 {
+                        f(row, None, kx_start * c);
+                    }
+                    let ix = ox + kx_start - self.pad;
+                    f(
+                        row + kx_start * c,
+                        Some((iy * width + ix) * c),
+                        (kx_end - kx_start) * c,
+                    );
+                    if kx_end < k {
+                        f(row + kx_end * c, None, (k - kx_end) * c);
+                    }
+                }
             }
         }
     }
-}
 
-/// x: [batch, in_len] -> cols: [batch * positions, patch_len] (already shaped).
-pub fn im2col(x: ArrayView2<f32>, g: &ConvGeometry, cols: &mut Array2<f32>) {
-    let x = x.as_standard_layout();
-    let x = x.as_slice().expect("standard layout");
-    let c = g.input.channels;
-    let cols = cols.as_slice_mut().expect("owned arrays are contiguous");
-    let mut rows = cols.chunks_exact_mut(g.patch_len());
-    for sample in x.chunks_exact(g.input.len()) {
-        for oy in 0..g.output.height {
-            for ox in 0..g.output.width {
-                let row = rows.next().expect("cols has batch * positions rows");
-                g.for_each_tap(oy, ox, |p, i| match i {
-                    Some(i) => row[p..p + c].copy_from_slice(&sample[i..i + c]),
-                    None => row[p..p + c].fill(0.0),
+    /// im2col of one sample: [in_len] -> [positions * patch_len].
+    fn sample_to_cols(&self, sample: &[f32], cols: &mut [f32]) {
+        let mut rows = cols.chunks_exact_mut(self.patch_len());
+        for oy in 0..self.output.height {
+            for ox in 0..self.output.width {
+                let row = rows.next().expect("cols has positions rows per sample");
+                self.for_each_run(oy, ox, |p, i, len| match i {
+                    Some(i) => row[p..p + len].copy_from_slice(&sample[i..i + len]),
+                    None => row[p..p + len].fill(0.0),
                 });
             }
         }
     }
-}
 
-/// The adjoint of [`im2col`]: grad_cols [batch * positions, patch_len] summed into
-/// grad_x [batch, in_len], which is overwritten.
-pub fn col2im(grad_cols: &Array2<f32>, g: &ConvGeometry, grad_x: &mut Array2<f32>) {
-    grad_x.fill(0.0);
-    let c = g.input.channels;
-    let grad_x = grad_x.as_slice_mut().expect("owned arrays are contiguous");
-    let grad_cols = grad_cols.as_slice().expect("owned arrays are contiguous");
-    let mut rows = grad_cols.chunks_exact(g.patch_len());
-    for sample in grad_x.chunks_exact_mut(g.input.len()) {
-        for oy in 0..g.output.height {
-            for ox in 0..g.output.width {
-                let row = rows.next().expect("grad_cols has batch * positions rows");
-                g.for_each_tap(oy, ox, |p, i| {
+    /// col2im of one sample: [positions * patch_len] summed into [in_len] (overwritten).
+    fn cols_to_sample(&self, cols: &[f32], sample: &mut [f32]) {
+        sample.fill(0.0);
+        let mut rows = cols.chunks_exact(self.patch_len());
+        for oy in 0..self.output.height {
+            for ox in 0..self.output.width {
+                let row = rows.next().expect("cols has positions rows per sample");
+                self.for_each_run(oy, ox, |p, i, len| {
                     if let Some(i) = i {
-                        for (dst, src) in sample[i..i + c].iter_mut().zip(&row[p..p + c]) {
+                        for (dst, src) in sample[i..i + len].iter_mut().zip(&row[p..p + len]) {
                             *dst += src;
                         }
                     }
@@ -137,6 +141,27 @@ pub fn col2im(grad_cols: &Array2<f32>, g: &ConvGeometry, grad_x: &mut Array2<f32
             }
         }
     }
+}
+
+/// x: [batch, in_len] -> cols: [batch * positions, patch_len] (already shaped), samples in parallel.
+pub fn im2col(x: ArrayView2<f32>, g: &ConvGeometry, cols: &mut Array2<f32>) {
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout");
+    let cols = cols.as_slice_mut().expect("owned arrays are contiguous");
+    cols.par_chunks_mut(g.positions() * g.patch_len())
+        .zip(x.par_chunks(g.input.len()))
+        .for_each(|(cols, sample)| g.sample_to_cols(sample, cols));
+}
+
+/// The adjoint of [`im2col`]: grad_cols [batch * positions, patch_len] summed into
+/// grad_x [batch, in_len], which is overwritten.
+pub fn col2im(grad_cols: &Array2<f32>, g: &ConvGeometry, grad_x: &mut Array2<f32>) {
+    let grad_x = grad_x.as_slice_mut().expect("owned arrays are contiguous");
+    let grad_cols = grad_cols.as_slice().expect("owned arrays are contiguous");
+    grad_x
+        .par_chunks_mut(g.input.len())
+        .zip(grad_cols.par_chunks(g.positions() * g.patch_len()))
+        .for_each(|(sample, cols)| g.cols_to_sample(cols, sample));
 }
 
 /// Reinterprets [batch, positions * filters] as [batch * positions, filters] (same memory).

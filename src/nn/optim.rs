@@ -5,6 +5,7 @@
 //! Swapping to a different *kind* of optimizer (SGD, momentum, Adam) starts it with fresh state
 //! (zero velocity, zero moments, step count 0); changing only its hyperparameters keeps the state.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::Network;
@@ -182,7 +183,7 @@ impl OptimizerState {
                 .grad_weight
                 .as_slice()
                 .expect("owned arrays are contiguous");
-            rule.apply(weight, grad, settings.weight_decay, weight_state);
+            rule.apply_parallel(weight, grad, settings.weight_decay, weight_state);
             let bias = params
                 .bias
                 .as_slice_mut()
@@ -191,7 +192,7 @@ impl OptimizerState {
                 .grad_bias
                 .as_slice()
                 .expect("owned arrays are contiguous");
-            rule.apply(bias, grad, 0.0, bias_state);
+            rule.apply_parallel(bias, grad, 0.0, bias_state);
         }
     }
 }
@@ -247,8 +248,34 @@ impl Rule {
         }
     }
 
-    /// w: parameter values, g: dL/dw, both [len]; `decay` is the L2 coefficient for these values.
-    fn apply(&self, w: &mut [f32], g: &[f32], decay: f32, state: &mut TensorState) {
+    /// [`Rule::apply`] on chunks of a large tensor, in parallel (every value updates alone).
+    fn apply_parallel(&self, w: &mut [f32], g: &[f32], decay: f32, state: &mut TensorState) {
+        const CHUNK: usize = 1 << 15;
+        if w.len() <= CHUNK {
+            return self.apply(w, g, decay, &mut state.first, &mut state.second);
+        }
+        let mut first = state.first.chunks_mut(CHUNK);
+        let mut second = state.second.chunks_mut(CHUNK);
+        let chunks: Vec<_> = w
+            .chunks_mut(CHUNK)
+            .zip(g.chunks(CHUNK))
+            .map(|(w, g)| {
+                (
+                    w,
+                    g,
+                    first.next().unwrap_or_default(),
+                    second.next().unwrap_or_default(),
+                )
+            })
+            .collect();
+        chunks
+            .into_par_iter()
+            .for_each(|(w, g, first, second)| self.apply(w, g, decay, first, second));
+    }
+
+    /// w: parameter values, g: dL/dw, both [len]; `decay` is the L2 coefficient for these values;
+    /// `first` holds the velocity or m, `second` holds v ([len] where the rule uses them).
+    fn apply(&self, w: &mut [f32], g: &[f32], decay: f32, first: &mut [f32], second: &mut [f32]) {
         match *self {
             Rule::Sgd { lr } => {
                 for (w, &g) in w.iter_mut().zip(g) {
@@ -256,7 +283,7 @@ impl Rule {
                 }
             }
             Rule::Momentum { lr, momentum } => {
-                for ((w, &g), v) in w.iter_mut().zip(g).zip(&mut state.first) {
+                for ((w, &g), v) in w.iter_mut().zip(g).zip(first) {
                     *v = flush_subnormal(momentum * *v + g + decay * *w);
                     *w -= lr * *v;
                 }
@@ -269,7 +296,7 @@ impl Rule {
                 correction1,
                 correction2,
             } => {
-                let moments = state.first.iter_mut().zip(state.second.iter_mut());
+                let moments = first.iter_mut().zip(second.iter_mut());
                 for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(moments) {
                     let g = g + decay * *w;
                     *m = flush_subnormal(beta1 * *m + (1.0 - beta1) * g);

@@ -1,6 +1,7 @@
 //! Max pooling over `size x size` windows with stride `size`, channels-last.
 
 use ndarray::{Array2, ArrayView2};
+use rayon::prelude::*;
 
 use super::Shape;
 
@@ -19,6 +20,40 @@ pub fn output_shape(input: Shape, size: usize) -> Result<Shape, String> {
     ))
 }
 
+/// One sample: x [in_len] -> out [out_len], argmax [out_len] (the winning input's index).
+fn pool_sample(x: &[f32], input: Shape, size: usize, out: &mut [f32], argmax: &mut [u32]) {
+    let (w, c) = (input.width, input.channels);
+    let out_w = input.width / size;
+    for (position, (out, argmax)) in out
+        .chunks_exact_mut(c)
+        .zip(argmax.chunks_exact_mut(c))
+        .enumerate()
+    {
+        let (oy, ox) = (position / out_w, position % out_w);
+        for dy in 0..size {
+            for dx in 0..size {
+                let start = ((oy * size + dy) * w + ox * size + dx) * c;
+                let pixel = &x[start..start + c];
+                if dy == 0 && dx == 0 {
+                    out.copy_from_slice(pixel);
+                    for (ch, a) in argmax.iter_mut().enumerate() {
+                        *a = (start + ch) as u32;
+                    }
+                    continue;
+                }
+                // branch-free so that it vectorizes across channels
+                for (ch, ((best, a), &v)) in
+                    out.iter_mut().zip(argmax.iter_mut()).zip(pixel).enumerate()
+                {
+                    let wins = v > *best;
+                    *best = if wins { v } else { *best };
+                    *a = if wins { (start + ch) as u32 } else { *a };
+                }
+            }
+        }
+    }
+}
+
 /// x: [batch, in_len] -> out: [batch, out_len], argmax: [batch, out_len] holding for every output
 /// the index (within its sample) of the input that won. Both outputs already shaped.
 pub fn forward(
@@ -28,35 +63,15 @@ pub fn forward(
     out: &mut Array2<f32>,
     argmax: &mut Array2<u32>,
 ) {
-    let (w, c) = (input.width, input.channels);
-    let (oh, ow) = (input.height / size, input.width / size);
-    for ((x, mut out), mut argmax) in x
-        .rows()
-        .into_iter()
-        .zip(out.rows_mut())
-        .zip(argmax.rows_mut())
-    {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                for ch in 0..c {
-                    let mut best = f32::NEG_INFINITY;
-                    let mut best_index = ((oy * size * w) + ox * size) * c + ch;
-                    for dy in 0..size {
-                        for dx in 0..size {
-                            let i = ((oy * size + dy) * w + ox * size + dx) * c + ch;
-                            if x[i] > best {
-                                best = x[i];
-                                best_index = i;
-                            }
-                        }
-                    }
-                    let o = (oy * ow + ox) * c + ch;
-                    out[o] = best;
-                    argmax[o] = best_index as u32;
-                }
-            }
-        }
-    }
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout");
+    let out_len = out.ncols();
+    let out = out.as_slice_mut().expect("owned arrays are contiguous");
+    let argmax = argmax.as_slice_mut().expect("owned arrays are contiguous");
+    out.par_chunks_mut(out_len)
+        .zip(argmax.par_chunks_mut(out_len))
+        .zip(x.par_chunks(input.len()))
+        .for_each(|((out, argmax), x)| pool_sample(x, input, size, out, argmax));
 }
 
 /// grad_out: [batch, out_len] routed to the winning inputs: grad_x [batch, in_len] (overwritten).

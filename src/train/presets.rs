@@ -2,7 +2,9 @@
 
 use super::{TrainError, TrainSettings, Trainer};
 use crate::data::{DataSource, ToyKind, ToySpec};
-use crate::nn::{Activation, LayerSpec, Loss, Network, Optimizer, OptimizerSettings, Padding, seeded_rng};
+use crate::nn::{
+    Activation, LayerSpec, Loss, Network, Optimizer, OptimizerSettings, Padding, seeded_rng,
+};
 
 /// One experiment, ready to build.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,7 +87,11 @@ pub fn presets() -> Vec<Preset> {
             name: "mnist-mlp",
             description: "Handwritten digits with one hidden layer of 128 ReLU units.",
             data: DataSource::MnistSubset,
-            layers: vec![LayerSpec::Flatten, dense(128, Activation::Relu), dense(10, Activation::Softmax)],
+            layers: vec![
+                LayerSpec::Flatten,
+                dense(128, Activation::Relu),
+                dense(10, Activation::Softmax),
+            ],
             settings: digits(64),
             epochs: 5,
         },

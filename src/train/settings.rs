@@ -18,7 +18,10 @@ pub const MAX_BATCH_SIZE: usize = 65_536;
 impl TrainSettings {
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=MAX_BATCH_SIZE).contains(&self.batch_size) {
-            return Err(format!("batch size must be 1 to {MAX_BATCH_SIZE}, found {}", self.batch_size));
+            return Err(format!(
+                "batch size must be 1 to {MAX_BATCH_SIZE}, found {}",
+                self.batch_size
+            ));
         }
         self.optimizer.validate()
     }

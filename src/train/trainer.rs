@@ -94,7 +94,12 @@ pub struct Trainer {
 
 impl Trainer {
     /// A trainer for `network` on `data`; `rng` drives shuffling and dropout.
-    pub fn new(network: Network, data: Dataset, settings: TrainSettings, rng: Rng) -> Result<Self, TrainError> {
+    pub fn new(
+        network: Network,
+        data: Dataset,
+        settings: TrainSettings,
+        rng: Rng,
+    ) -> Result<Self, TrainError> {
         settings.validate().map_err(TrainError::Settings)?;
         if network.input_shape().len() != data.input_shape.len() {
             return Err(DataError::Invalid(format!(
@@ -190,7 +195,10 @@ impl Trainer {
         settings.validate().map_err(TrainError::Settings)?;
         settings
             .loss
-            .check(self.network.output_activation(), self.network.output_shape().len())
+            .check(
+                self.network.output_activation(),
+                self.network.output_shape().len(),
+            )
             .map_err(NetworkError::from)?;
         self.settings = settings;
         self.events.push(Event {
@@ -213,13 +221,20 @@ impl Trainer {
             self.batch_targets = Array2::zeros((batch, self.train_targets.ncols()));
         }
         for (k, &row) in rows.iter().enumerate() {
-            self.batch_inputs.row_mut(k).assign(&self.data.train.inputs.row(row));
-            self.batch_targets.row_mut(k).assign(&self.train_targets.row(row));
+            self.batch_inputs
+                .row_mut(k)
+                .assign(&self.data.train.inputs.row(row));
+            self.batch_targets
+                .row_mut(k)
+                .assign(&self.train_targets.row(row));
         }
         let labels: Vec<usize> = rows.iter().map(|&r| self.data.train.labels[r]).collect();
 
-        self.network.forward(self.batch_inputs.view(), Some(&mut self.rng))?;
-        let loss = self.network.backward(self.settings.loss, self.batch_targets.view())?;
+        self.network
+            .forward(self.batch_inputs.view(), Some(&mut self.rng))?;
+        let loss = self
+            .network
+            .backward(self.settings.loss, self.batch_targets.view())?;
         if !loss.is_finite() {
             return Err(TrainError::Diverged {
                 step: self.step + 1,
@@ -230,7 +245,8 @@ impl Trainer {
             });
         }
         let correct = count_correct(self.network.output().view(), &labels);
-        self.optimizer_state.step(&self.settings.optimizer, &mut self.network);
+        self.optimizer_state
+            .step(&self.settings.optimizer, &mut self.network);
 
         self.step += 1;
         self.cursor = end;
@@ -251,7 +267,10 @@ impl Trainer {
     }
 
     /// Batches until the current epoch ends, calling `on_batch` after each.
-    pub fn train_epoch(&mut self, mut on_batch: impl FnMut(&BatchReport)) -> Result<EpochReport, TrainError> {
+    pub fn train_epoch(
+        &mut self,
+        mut on_batch: impl FnMut(&BatchReport),
+    ) -> Result<EpochReport, TrainError> {
         loop {
             let report = self.train_batch()?;
             on_batch(&report);

@@ -10,8 +10,9 @@ use super::DataError;
 pub const SIDE: usize = 28;
 /// Side of the box the digit is scaled to fit.
 pub const BOX: usize = 20;
-/// Ink below this (after background removal) does not count for the crop.
-const CROP_THRESHOLD: f32 = 0.05;
+/// Ink below this (after background removal) does not count for the crop: it is anti-aliasing,
+/// paper texture or compression noise.
+const CROP_THRESHOLD: f32 = 0.15;
 
 /// A grey picture, row-major, [height * width], values in [0, 1].
 #[derive(Clone, Debug, PartialEq)]

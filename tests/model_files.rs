@@ -38,7 +38,7 @@ fn save(dir: &Path, name: &str) -> std::path::PathBuf {
 #[test]
 fn a_saved_model_loads_with_identical_weights_predictions_and_settings() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut trainer, record) = trained("mnist-cnn");
+    let (trainer, record) = trained("mnist-cnn");
     let path = dir.path().join("cnn.json");
     ModelFile::new(trainer.network(), record.clone())
         .save(&path)
@@ -72,7 +72,7 @@ fn edit(path: &Path, change: impl FnOnce(&mut Value)) {
 }
 
 fn load_error(path: &Path) -> (ModelFileError, String) {
-    let error = ModelFile::load(path).err().expect("must be refused");
+    let error = ModelFile::load(path).expect_err("must be refused");
     let message = error.to_string();
     assert!(
         message.contains(&path.display().to_string()),

@@ -73,7 +73,8 @@ pub fn ink(image: &GreyImage) -> Result<GreyImage, DataError> {
     let raw = |v: f32| if light_paper { 1.0 - v } else { v };
     let floor = raw(background);
     let peak = image.pixels.iter().map(|&v| raw(v)).fold(0.0f32, f32::max);
-    if !(peak - floor > 0.1) {
+    let contrast = peak - floor;
+    if contrast.is_nan() || contrast <= 0.1 {
         return Err(DataError::Blank);
     }
     Ok(GreyImage {

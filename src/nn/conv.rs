@@ -39,7 +39,7 @@ impl ConvGeometry {
         kernel: usize,
         padding: Padding,
     ) -> Result<Self, String> {
-        if kernel == 0 || kernel % 2 == 0 {
+        if kernel == 0 || kernel.is_multiple_of(2) {
             return Err(format!("kernel size must be odd, found {kernel}"));
         }
         if filters == 0 {

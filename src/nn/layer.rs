@@ -376,10 +376,10 @@ impl Layer {
         grad_z_is_set: bool,
     ) {
         let batch = x.nrows();
-        let grad_x = grad_x.map(|g| {
+        let mut grad_x = grad_x;
+        if let Some(g) = grad_x.as_deref_mut() {
             ensure_shape(g, batch, self.input_shape.len());
-            g
-        });
+        }
         if self.params.is_some() && !grad_z_is_set {
             ensure_shape(
                 &mut self.grad_pre_activation,

@@ -27,7 +27,7 @@ pub fn matmul(a: ArrayView2<f32>, b: ArrayView2<f32>, mut c: ArrayViewMut2<f32>,
         return;
     }
     let large = m * n * k >= PARALLEL_THRESHOLD;
-    if large && m < 64 && n >= 64 {
+    if large && m <= 64 && n >= 64 {
         // Few rows (a small batch): the kernel's own threading splits these poorly; two halves
         // of the columns, one per thread, do better.
         let half = n / 2;

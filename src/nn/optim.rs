@@ -276,6 +276,24 @@ impl Rule {
     /// w: parameter values, g: dL/dw, both [len]; `decay` is the L2 coefficient for these values;
     /// `first` holds the velocity or m, `second` holds v ([len] where the rule uses them).
     fn apply(&self, w: &mut [f32], g: &[f32], decay: f32, first: &mut [f32], second: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor was just seen to have AVX2.
+            return unsafe { self.apply_avx2(w, g, decay, first, second) };
+        }
+        self.apply_any_cpu(w, g, decay, first, second);
+    }
+
+    /// The same loop compiled for AVX2: eight square roots and divisions at a time instead of
+    /// four. Same operations in the same order, so the same results.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn apply_avx2(&self, w: &mut [f32], g: &[f32], decay: f32, first: &mut [f32], second: &mut [f32]) {
+        self.apply_any_cpu(w, g, decay, first, second);
+    }
+
+    #[inline(always)]
+    fn apply_any_cpu(&self, w: &mut [f32], g: &[f32], decay: f32, first: &mut [f32], second: &mut [f32]) {
         match *self {
             Rule::Sgd { lr } => {
                 for (w, &g) in w.iter_mut().zip(g) {

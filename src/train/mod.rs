@@ -3,8 +3,10 @@
 
 mod presets;
 mod settings;
+mod throughput;
 mod trainer;
 
 pub use presets::{Preset, presets};
 pub use settings::{Event, SettingChange, TrainSettings};
+pub use throughput::samples_per_second;
 pub use trainer::{BatchReport, EpochReport, Evaluation, TrainError, Trainer, evaluate};

@@ -212,6 +212,13 @@ impl Trainer {
     /// One mini-batch: forward, loss, backward, update. A loss that is not finite stops before
     /// the update and is reported as [`TrainError::Diverged`].
     pub fn train_batch(&mut self) -> Result<BatchReport, TrainError> {
+        // The whole step runs on a worker of the thread pool, so the parallel products and
+        // updates inside it hand work to the other worker directly instead of waking this
+        // thread up and putting it back to sleep several times per batch.
+        rayon::scope(|_| self.train_batch_here())
+    }
+
+    fn train_batch_here(&mut self) -> Result<BatchReport, TrainError> {
         let n = self.order.len();
         let end = (self.cursor + self.settings.batch_size).min(n);
         let rows = &self.order[self.cursor..end];
@@ -220,14 +227,8 @@ impl Trainer {
             self.batch_inputs = Array2::zeros((batch, self.data.train.inputs.ncols()));
             self.batch_targets = Array2::zeros((batch, self.train_targets.ncols()));
         }
-        for (k, &row) in rows.iter().enumerate() {
-            self.batch_inputs
-                .row_mut(k)
-                .assign(&self.data.train.inputs.row(row));
-            self.batch_targets
-                .row_mut(k)
-                .assign(&self.train_targets.row(row));
-        }
+        gather_rows(&self.data.train.inputs, rows, &mut self.batch_inputs);
+        gather_rows(&self.train_targets, rows, &mut self.batch_targets);
         let labels: Vec<usize> = rows.iter().map(|&r| self.data.train.labels[r]).collect();
 
         self.network
@@ -267,17 +268,17 @@ impl Trainer {
     }
 
     /// Batches until the current epoch ends, calling `on_batch` after each.
-    pub fn train_epoch(
-        &mut self,
-        mut on_batch: impl FnMut(&BatchReport),
-    ) -> Result<EpochReport, TrainError> {
-        loop {
-            let report = self.train_batch()?;
-            on_batch(&report);
-            if let Some(epoch) = report.finished_epoch {
-                return Ok(epoch);
+    pub fn train_epoch(&mut self, mut on_batch: impl FnMut(&BatchReport) + Send) -> Result<EpochReport, TrainError> {
+        // One trip into the thread pool for the whole epoch (see `train_batch`).
+        rayon::scope(|_| {
+            loop {
+                let report = self.train_batch_here()?;
+                on_batch(&report);
+                if let Some(epoch) = report.finished_epoch {
+                    return Ok(epoch);
+                }
             }
-        }
+        })
     }
 
     /// Closes the epoch whose last batch was just trained: its summary, a new shuffle.
@@ -319,6 +320,23 @@ impl Trainer {
             &self.data.train.labels,
             self.settings.loss,
         )
+    }
+}
+
+/// Copies rows `rows` of `source` [n, cols] into `batch` [rows.len(), cols].
+fn gather_rows(source: &Array2<f32>, rows: &[usize], batch: &mut Array2<f32>) {
+    let cols = source.ncols();
+    match (source.as_slice(), batch.as_slice_mut()) {
+        (Some(source), Some(batch)) => {
+            for (dst, &row) in batch.chunks_exact_mut(cols).zip(rows) {
+                dst.copy_from_slice(&source[row * cols..(row + 1) * cols]);
+            }
+        }
+        _ => {
+            for (k, &row) in rows.iter().enumerate() {
+                batch.row_mut(k).assign(&source.row(row));
+            }
+        }
     }
 }
 

@@ -10,10 +10,20 @@ use ndarray::s;
 const WARM_UP: usize = 20;
 const MEASURED: usize = 200;
 
+/// Seconds since `started` for a measured round, nothing for a warm-up round.
+fn elapsed_if(counted: bool, started: Instant) -> f64 {
+    if counted {
+        started.elapsed().as_secs_f64()
+    } else {
+        0.0
+    }
+}
+
 fn layer_times(name: &str, batch: usize) {
     let preset = Preset::named(name).expect("preset exists");
     let data = preset.data_source(0).load().expect("embedded data");
-    let mut network = Network::new(data.input_shape, &preset.layers, &mut seeded_rng(0)).expect("valid");
+    let mut network =
+        Network::new(data.input_shape, &preset.layers, &mut seeded_rng(0)).expect("valid");
     let x = data.train.inputs.slice(s![0..batch, ..]).to_owned();
     let targets = data.train.targets(10, 10).expect("one-hot");
     let y = targets.slice(s![0..batch, ..]);
@@ -24,33 +34,48 @@ fn layer_times(name: &str, batch: usize) {
     for round in 0..WARM_UP + MEASURED {
         let counted = round >= WARM_UP;
         network.set_input(x.view()).expect("input fits");
-        for i in 0..layers {
+        for (i, seconds) in forward.iter_mut().enumerate() {
             let started = Instant::now();
             network.forward_layer(i, None);
-            forward[i] += if counted { started.elapsed().as_secs_f64() } else { 0.0 };
+            *seconds += elapsed_if(counted, started);
         }
-        network.start_backward(settings.loss, y).expect("targets fit");
-        for i in (0..layers).rev() {
+        network
+            .start_backward(settings.loss, y)
+            .expect("targets fit");
+        for (i, seconds) in backward.iter_mut().enumerate().rev() {
             let started = Instant::now();
             network.backward_layer(i);
-            backward[i] += if counted { started.elapsed().as_secs_f64() } else { 0.0 };
+            *seconds += elapsed_if(counted, started);
         }
         let started = Instant::now();
         state.step(&settings.optimizer, &mut network);
-        update += if counted { started.elapsed().as_secs_f64() } else { 0.0 };
+        update += elapsed_if(counted, started);
     }
     let ms = |seconds: f64| 1000.0 * seconds / MEASURED as f64;
     println!("{name}, batch {batch} (ms per step, mean of {MEASURED})");
     for (i, layer) in network.layers().iter().enumerate() {
-        println!("  {:<36} forward {:>7.3}  backward {:>7.3}", layer.spec().describe(), ms(forward[i]), ms(backward[i]));
+        println!(
+            "  {:<36} forward {:>7.3}  backward {:>7.3}",
+            layer.spec().describe(),
+            ms(forward[i]),
+            ms(backward[i])
+        );
     }
     let total = forward.iter().sum::<f64>() + backward.iter().sum::<f64>() + update;
-    println!("  {:<36} {:>7.3}\n  total {:>38.3}\n", settings.optimizer.optimizer.name(), ms(update), ms(total));
+    println!(
+        "  {:<36} {:>7.3}\n  total {:>38.3}\n",
+        settings.optimizer.optimizer.name(),
+        ms(update),
+        ms(total)
+    );
 }
 
 fn main() {
-    layer_times("mnist-mlp", 64);
-    layer_times("mnist-cnn", 32);
+    // inside the thread pool, as the trainer runs its steps
+    rayon::scope(|_| {
+        layer_times("mnist-mlp", 64);
+        layer_times("mnist-cnn", 32);
+    });
     for (name, batch) in [("mnist-mlp", 64), ("mnist-cnn", 32)] {
         let preset = Preset::named(name).expect("preset exists");
         let rate = samples_per_second(&preset, batch, 2).expect("trains");

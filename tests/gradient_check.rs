@@ -229,3 +229,15 @@ fn the_reference_cnn_shape_in_miniature() {
     ];
     check(Shape::image(8, 8, 1), &specs, Loss::CrossEntropy, 8);
 }
+
+#[test]
+fn max_pooling_with_a_ragged_edge_gives_the_dropped_row_no_gradient() {
+    // 5x7 input, 2x2 pools: the last row and column belong to no window
+    let specs = [
+        conv(2, 3, Padding::Same, Activation::Tanh),
+        LayerSpec::MaxPool2d { size: 2 },
+        LayerSpec::Flatten,
+        dense(3, Activation::Softmax),
+    ];
+    check(Shape::image(5, 7, 1), &specs, Loss::CrossEntropy, 9);
+}

@@ -14,7 +14,9 @@ fn throughput(name: &str, batch_size: usize, epochs: usize, json: bool) -> Resul
     };
     let rate = samples_per_second(&preset, batch_size, epochs)?;
     if !json {
-        println!("{name:<10} batch {batch_size:>3}, Adam: {rate:>9.0} samples/s ({epochs} epochs after 1 warm-up)");
+        println!(
+            "{name:<10} batch {batch_size:>3}, Adam: {rate:>9.0} samples/s ({epochs} epochs after 1 warm-up)"
+        );
     }
     Ok(rate)
 }

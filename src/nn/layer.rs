@@ -142,22 +142,23 @@ impl Params {
     }
 }
 
-/// Per-kind working memory kept between the forward and the backward pass.
+/// The operation a layer performs, with the working memory it keeps from forward to backward.
 #[derive(Clone, Debug)]
-enum Scratch {
-    None,
-    /// im2col rows of the last input, and the gradient with respect to them.
+enum Op {
+    Dense,
+    /// With the im2col rows of the last input, and the gradient with respect to them.
     Conv {
         geometry: ConvGeometry,
         cols: Array2<f32>,
         grad_cols: Array2<f32>,
     },
-    /// Which input won each window.
     MaxPool {
-        argmax: Array2<u32>,
+        size: usize,
     },
-    /// The mask of the last training pass (None after an inference pass).
+    Flatten,
+    /// With the mask of the last training pass (None after an inference pass).
     Dropout {
+        rate: f32,
         mask: Option<Array2<f32>>,
     },
 }
@@ -169,7 +170,7 @@ pub struct Layer {
     input_shape: Shape,
     output_shape: Shape,
     params: Option<Params>,
-    scratch: Scratch,
+    op: Op,
     /// z = Wx + b of the last forward pass, [batch, out_len] (dense and conv only).
     pre_activation: Array2<f32>,
     /// dL/dz of the last backward pass, [batch, out_len] (dense and conv only).
@@ -237,30 +238,29 @@ impl Layer {
         output_shape: Shape,
         params: Option<Params>,
     ) -> Self {
-        let scratch = match spec {
+        let op = match spec {
             LayerSpec::Conv2d {
                 filters,
                 kernel,
                 padding,
                 ..
-            } => Scratch::Conv {
+            } => Op::Conv {
                 geometry: ConvGeometry::new(input_shape, filters, kernel, padding)
                     .expect("output_shape accepted this geometry"),
                 cols: Array2::zeros((0, 0)),
                 grad_cols: Array2::zeros((0, 0)),
             },
-            LayerSpec::MaxPool2d { .. } => Scratch::MaxPool {
-                argmax: Array2::zeros((0, 0)),
-            },
-            LayerSpec::Dropout { .. } => Scratch::Dropout { mask: None },
-            _ => Scratch::None,
+            LayerSpec::Dense { .. } => Op::Dense,
+            LayerSpec::MaxPool2d { size } => Op::MaxPool { size },
+            LayerSpec::Flatten => Op::Flatten,
+            LayerSpec::Dropout { rate } => Op::Dropout { rate, mask: None },
         };
         Self {
             spec,
             input_shape,
             output_shape,
             params,
-            scratch,
+            op,
             pre_activation: Array2::zeros((0, 0)),
             grad_pre_activation: Array2::zeros((0, 0)),
         }
@@ -311,13 +311,13 @@ impl Layer {
         let batch = x.nrows();
         ensure_shape(out, batch, self.output_shape.len());
         let activation = self.spec.activation();
-        match (&mut self.scratch, &self.params) {
-            (Scratch::None, Some(p)) => {
+        match (&mut self.op, &self.params) {
+            (Op::Dense, Some(p)) => {
                 ensure_shape(&mut self.pre_activation, batch, self.output_shape.len());
                 dense::forward(x, &p.weight, &p.bias, &mut self.pre_activation);
                 activation.forward(self.pre_activation.view(), out);
             }
-            (Scratch::Conv { geometry, cols, .. }, Some(p)) => {
+            (Op::Conv { geometry, cols, .. }, Some(p)) => {
                 ensure_shape(cols, batch * geometry.positions(), geometry.patch_len());
                 ensure_shape(&mut self.pre_activation, batch, self.output_shape.len());
                 conv::forward(
@@ -330,17 +330,9 @@ impl Layer {
                 );
                 activation.forward(self.pre_activation.view(), out);
             }
-            (Scratch::MaxPool { argmax }, _) => {
-                let LayerSpec::MaxPool2d { size } = self.spec else {
-                    unreachable!("max-pool scratch belongs to a max-pool layer")
-                };
-                ensure_shape(argmax, batch, self.output_shape.len());
-                pool::forward(x, self.input_shape, size, out, argmax);
-            }
-            (Scratch::Dropout { mask }, _) => {
-                let LayerSpec::Dropout { rate } = self.spec else {
-                    unreachable!("dropout scratch belongs to a dropout layer")
-                };
+            (Op::MaxPool { size }, _) => pool::forward(x, self.input_shape, *size, out),
+            (Op::Dropout { rate, mask }, _) => {
+                let rate = *rate;
                 match rng {
                     Some(rng) if rate > 0.0 => {
                         let keep = 1.0 / (1.0 - rate);
@@ -360,7 +352,8 @@ impl Layer {
                     }
                 }
             }
-            _ => out.assign(&x),
+            // Flatten moves no data; dense and conv always have parameters
+            (Op::Flatten | Op::Dense | Op::Conv { .. }, _) => out.assign(&x),
         }
     }
 
@@ -393,8 +386,8 @@ impl Layer {
                 &mut self.grad_pre_activation,
             );
         }
-        match (&mut self.scratch, &mut self.params) {
-            (Scratch::None, Some(p)) => dense::backward(
+        match (&mut self.op, &mut self.params) {
+            (Op::Dense, Some(p)) => dense::backward(
                 x,
                 &p.weight,
                 &self.grad_pre_activation,
@@ -403,7 +396,7 @@ impl Layer {
                 grad_x,
             ),
             (
-                Scratch::Conv {
+                Op::Conv {
                     geometry,
                     cols,
                     grad_cols,
@@ -424,12 +417,12 @@ impl Layer {
                     grad_x,
                 );
             }
-            (Scratch::MaxPool { argmax }, _) => {
+            (Op::MaxPool { size }, _) => {
                 if let Some(g) = grad_x {
-                    pool::backward(grad_a, argmax, g);
+                    pool::backward(x, a, grad_a, self.input_shape, *size, g);
                 }
             }
-            (Scratch::Dropout { mask }, _) => {
+            (Op::Dropout { mask, .. }, _) => {
                 if let Some(g) = grad_x {
                     match mask {
                         Some(m) => g.assign(&(&grad_a * &*m)),
@@ -437,7 +430,7 @@ impl Layer {
                     }
                 }
             }
-            (_, _) => {
+            (Op::Flatten | Op::Dense | Op::Conv { .. }, _) => {
                 if let Some(g) = grad_x {
                     g.assign(&grad_a);
                 }

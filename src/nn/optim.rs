@@ -288,12 +288,26 @@ impl Rule {
     /// four. Same operations in the same order, so the same results.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    fn apply_avx2(&self, w: &mut [f32], g: &[f32], decay: f32, first: &mut [f32], second: &mut [f32]) {
+    fn apply_avx2(
+        &self,
+        w: &mut [f32],
+        g: &[f32],
+        decay: f32,
+        first: &mut [f32],
+        second: &mut [f32],
+    ) {
         self.apply_any_cpu(w, g, decay, first, second);
     }
 
     #[inline(always)]
-    fn apply_any_cpu(&self, w: &mut [f32], g: &[f32], decay: f32, first: &mut [f32], second: &mut [f32]) {
+    fn apply_any_cpu(
+        &self,
+        w: &mut [f32],
+        g: &[f32],
+        decay: f32,
+        first: &mut [f32],
+        second: &mut [f32],
+    ) {
         match *self {
             Rule::Sgd { lr } => {
                 for (w, &g) in w.iter_mut().zip(g) {

@@ -6,7 +6,11 @@ use super::{Preset, TrainError, TrainSettings};
 
 /// Trains `preset` (seed 0) at `batch_size` for one warm-up epoch, then `epochs` measured ones;
 /// returns training samples per second over the measured epochs.
-pub fn samples_per_second(preset: &Preset, batch_size: usize, epochs: usize) -> Result<f64, TrainError> {
+pub fn samples_per_second(
+    preset: &Preset,
+    batch_size: usize,
+    epochs: usize,
+) -> Result<f64, TrainError> {
     let data = preset.data_source(0).load()?;
     let settings = TrainSettings {
         batch_size,

@@ -268,7 +268,10 @@ impl Trainer {
     }
 
     /// Batches until the current epoch ends, calling `on_batch` after each.
-    pub fn train_epoch(&mut self, mut on_batch: impl FnMut(&BatchReport) + Send) -> Result<EpochReport, TrainError> {
+    pub fn train_epoch(
+        &mut self,
+        mut on_batch: impl FnMut(&BatchReport) + Send,
+    ) -> Result<EpochReport, TrainError> {
         // One trip into the thread pool for the whole epoch (see `train_batch`).
         rayon::scope(|_| {
             loop {

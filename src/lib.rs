@@ -5,10 +5,12 @@
 //! - [`data`]: toy 2-D sets, IDX/MNIST files, image preprocessing.
 //! - [`train`]: the synchronous trainer, its settings and events, and the presets.
 //! - [`io`]: model files.
-//! - [`cli`]: the `backprop-lab` command line.
+//! - [`ui`]: the desktop app (egui): panels that read snapshots and send commands.
+//! - [`cli`]: the `backprop-lab` command line, which also opens the app.
 
 pub mod cli;
 pub mod data;
 pub mod io;
 pub mod nn;
 pub mod train;
+pub mod ui;

@@ -19,7 +19,13 @@ use crate::nn::{Loss, Optimizer};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// With no command: open the app on this preset instead of the last run.
+    #[arg(long)]
+    preset: Option<String>,
+    /// With no command: start training as soon as the window opens.
+    #[arg(long)]
+    play: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,15 +144,35 @@ impl From<LossArg> for Loss {
     }
 }
 
+/// Opens the desktop window.
+fn open_app(preset: Option<String>, play: bool) -> anyhow::Result<()> {
+    if let Some(name) = &preset
+        && crate::train::Preset::named(name).is_none()
+    {
+        let names: Vec<_> = crate::train::presets().iter().map(|p| p.name).collect();
+        anyhow::bail!(
+            "no preset named \"{name}\"; the presets are {}",
+            names.join(", ")
+        );
+    }
+    crate::ui::run(crate::ui::Launch {
+        preset,
+        config: None,
+        play,
+    })
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}
+
 /// Parses the arguments and runs the command; errors become a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Train(args) => train::run(&args),
-        Command::Eval(args) => evaluate::eval(&args),
-        Command::Classify(args) => evaluate::classify(&args),
-        Command::Bench(args) => bench::run(&args),
-        Command::Presets => {
+        None => open_app(cli.preset, cli.play),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Eval(args)) => evaluate::eval(&args),
+        Some(Command::Classify(args)) => evaluate::classify(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Presets) => {
             for preset in crate::train::presets() {
                 println!("{:<10} {}", preset.name, preset.description);
             }

@@ -147,6 +147,14 @@ impl Network {
         self.layers.iter_mut().filter_map(Layer::params_mut)
     }
 
+    /// Copies the weights and biases of `other`, a network of the same architecture.
+    pub fn copy_params_from(&mut self, other: &Network) {
+        for (mine, theirs) in self.params_mut().zip(other.params()) {
+            mine.weight.assign(&theirs.weight);
+            mine.bias.assign(&theirs.bias);
+        }
+    }
+
     /// Number of trainable values.
     pub fn parameter_count(&self) -> usize {
         self.params().map(Params::len).sum()

@@ -1,0 +1,563 @@
+//! The trainer on a named background thread. The app sends [`Command`]s over a bounded channel
+//! and receives every loss point and event as [`Update`]s (none dropped: what the channel cannot
+//! take yet waits in the worker's outbox), plus the latest [`Snapshot`] of the network through a
+//! slot the worker refreshes at most ~30 times a second. The worker never waits for the app, and
+//! dropping the [`Worker`] stops and joins the thread at once, even in the middle of an epoch.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use ndarray::{Array1, Array2, s};
+
+use super::{Evaluation, RunConfig, SettingChange, TrainError, Trainer};
+use crate::nn::{Network, Shape};
+
+/// How often, at most, the worker publishes losses, status and a snapshot while running.
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(33);
+/// How often, at most, the worker evaluates on the test split while running...
+const EVALUATION_INTERVAL: Duration = Duration::from_millis(250);
+/// ...and at least this many times as long as the last evaluation took, so that evaluating
+/// never costs training more than 1/20 of its time.
+const EVALUATION_SPACING: u32 = 20;
+/// Capacity of the command and update channels.
+const CHANNEL_CAPACITY: usize = 256;
+
+/// How fast training runs.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Speed {
+    /// As fast as the machine goes.
+    Full,
+    /// At most this many batches per second, so that a class can follow.
+    StepsPerSecond(f32),
+}
+
+/// What the app asks the worker to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Play,
+    Pause,
+    /// Pause, then train exactly one batch.
+    Step,
+    /// Pause, then train to the end of the current epoch.
+    StepEpoch,
+    SetSpeed(Speed),
+    /// A setting that applies from the next batch on, weights untouched.
+    Change(SettingChange),
+    /// Makes the trainer thread panic, as a bug would: the app must survive it and say so.
+    /// Only tests send it.
+    #[doc(hidden)]
+    Crash,
+}
+
+/// One training loss, at batch `step` (1-based) and `epochs` (fractional epochs done).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossPoint {
+    pub step: u64,
+    pub epochs: f64,
+    pub loss: f32,
+}
+
+/// A test-split evaluation after `step` batches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvaluationPoint {
+    pub step: u64,
+    pub epochs: f64,
+    pub test: Evaluation,
+}
+
+/// Where the run stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Status {
+    pub running: bool,
+    pub step: u64,
+    /// Epochs done, with the fraction of the current one.
+    pub epochs: f64,
+    pub samples_per_second: f64,
+    /// Time spent training (pauses not counted).
+    pub training_secs: f64,
+}
+
+/// Facts about the run, sent once when the trainer is ready.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    pub dataset: String,
+    pub input_shape: Shape,
+    pub classes: usize,
+    pub train_samples: usize,
+    pub test_samples: usize,
+    pub parameter_count: usize,
+    pub summary: String,
+}
+
+/// What the worker tells the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    Ready(RunInfo),
+    Losses(Vec<LossPoint>),
+    Evaluated(EvaluationPoint),
+    /// A setting change took effect after `event.step` batches (`epochs` fractional epochs).
+    Changed {
+        event: super::Event,
+        epochs: f64,
+    },
+    /// A change or command that could not be applied, and why; nothing changed.
+    Refused(String),
+    Status(Status),
+    /// The loss became NaN or infinite: training paused.
+    Diverged {
+        step: u64,
+        message: String,
+    },
+    /// The run could not start (data or architecture), or training failed.
+    Failed(String),
+    /// The trainer panicked; the thread has ended.
+    Crashed(String),
+}
+
+/// One layer as the views show it, copied out of the trainer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerSnapshot {
+    pub name: String,
+    pub output_shape: Shape,
+    /// [units, inputs] and [units], for layers with parameters.
+    pub weight: Option<Array2<f32>>,
+    pub bias: Option<Array1<f32>>,
+    /// dL/dW and dL/db of the last batch.
+    pub grad_weight: Option<Array2<f32>>,
+    pub grad_bias: Option<Array1<f32>>,
+    /// This layer's output for the probe sample, [output_len].
+    pub probe_activation: Array1<f32>,
+}
+
+/// The network at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub step: u64,
+    /// The probe sample (the first test sample), [input_len].
+    pub probe_input: Array1<f32>,
+    pub layers: Vec<LayerSnapshot>,
+}
+
+/// A value one side replaces and the other reads, never waiting for each other for longer than
+/// it takes to swap a pointer.
+type Latest<T> = Arc<Mutex<Option<Arc<T>>>>;
+
+/// The handle the app holds. Dropping it stops and joins the thread.
+pub struct Worker {
+    commands: Option<SyncSender<Command>>,
+    updates: Receiver<Update>,
+    snapshot: Latest<Snapshot>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts a thread that builds `config`'s trainer and waits, paused, for commands.
+    /// `repaint` is called whenever there is something new to show.
+    pub fn spawn(
+        config: RunConfig,
+        repaint: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Worker> {
+        let (command_sender, commands) = mpsc::sync_channel(CHANNEL_CAPACITY);
+        let (update_sender, updates) = mpsc::sync_channel(CHANNEL_CAPACITY);
+        let snapshot: Latest<Snapshot> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = std::thread::Builder::new().name("trainer".into()).spawn({
+            let (snapshot, stop) = (snapshot.clone(), stop.clone());
+            move || {
+                let mut outbox = Outbox {
+                    sender: update_sender,
+                    queue: VecDeque::new(),
+                    repaint: Box::new(repaint),
+                };
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    run(&config, &commands, &mut outbox, &snapshot, &stop)
+                }));
+                if let Err(panic) = result {
+                    let message = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    outbox.push(Update::Crashed(message));
+                    outbox.flush();
+                }
+            }
+        })?;
+        Ok(Worker {
+            commands: Some(command_sender),
+            updates,
+            snapshot,
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a command; false if the worker is gone or its queue is full (it never is for long).
+    pub fn send(&self, command: Command) -> bool {
+        self.commands
+            .as_ref()
+            .is_some_and(|c| c.try_send(command).is_ok())
+    }
+
+    /// Everything the worker has sent since the last call.
+    pub fn updates(&self) -> impl Iterator<Item = Update> + '_ {
+        self.updates.try_iter()
+    }
+
+    /// The latest snapshot of the network.
+    pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
+        self.snapshot.lock().ok().and_then(|slot| slot.clone())
+    }
+
+    /// True once the thread has ended (after a crash).
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.commands = None; // wakes a paused worker: its channel disconnects
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Updates waiting to be sent; nothing is dropped when the app is slow to read.
+struct Outbox {
+    sender: SyncSender<Update>,
+    queue: VecDeque<Update>,
+    repaint: Box<dyn Fn() + Send>,
+}
+
+impl Outbox {
+    fn push(&mut self, update: Update) {
+        self.queue.push_back(update);
+    }
+
+    /// Sends what the channel takes; false once the app has gone.
+    fn flush(&mut self) -> bool {
+        let mut sent = false;
+        while let Some(update) = self.queue.pop_front() {
+            match self.sender.try_send(update) {
+                Ok(()) => sent = true,
+                Err(TrySendError::Full(update)) => {
+                    self.queue.push_front(update);
+                    break;
+                }
+                Err(TrySendError::Disconnected(_)) => return false,
+            }
+        }
+        if sent {
+            (self.repaint)();
+        }
+        true
+    }
+}
+
+/// What the worker loop keeps between batches.
+struct Session<'a> {
+    trainer: Trainer,
+    probe: Network,
+    probe_input: Array1<f32>,
+    outbox: &'a mut Outbox,
+    snapshot: &'a Latest<Snapshot>,
+    running: bool,
+    speed: Speed,
+    losses: Vec<LossPoint>,
+    last_publish: Instant,
+    last_evaluation: Instant,
+    /// How long the last evaluation took.
+    evaluation_time: Duration,
+    evaluated_step: Option<u64>,
+    training_secs: f64,
+    rate_window: (Instant, usize),
+    samples_per_second: f64,
+}
+
+/// The app dropped the worker: the loop ends.
+struct Stopped;
+
+fn run(
+    config: &RunConfig,
+    commands: &Receiver<Command>,
+    outbox: &mut Outbox,
+    snapshot: &Latest<Snapshot>,
+    stop: &AtomicBool,
+) {
+    let trainer = match config.build() {
+        Ok(trainer) => trainer,
+        Err(error) => {
+            outbox.push(Update::Failed(error.to_string()));
+            outbox.flush();
+            // wait for the app to drop us
+            while commands.recv().is_ok() {}
+            return;
+        }
+    };
+    let data = trainer.data();
+    outbox.push(Update::Ready(RunInfo {
+        dataset: data.name.clone(),
+        input_shape: data.input_shape,
+        classes: data.classes,
+        train_samples: data.train.len(),
+        test_samples: data.test.len(),
+        parameter_count: trainer.network().parameter_count(),
+        summary: trainer.network().summary(),
+    }));
+    let probe_input = data.test.inputs.row(0).to_owned();
+    let mut session = Session {
+        probe: trainer.network().clone(),
+        probe_input,
+        trainer,
+        outbox,
+        snapshot,
+        running: false,
+        speed: Speed::Full,
+        losses: Vec::new(),
+        last_publish: Instant::now(),
+        last_evaluation: Instant::now(),
+        evaluation_time: Duration::ZERO,
+        evaluated_step: None,
+        training_secs: 0.0,
+        rate_window: (Instant::now(), 0),
+        samples_per_second: 0.0,
+    };
+    session.evaluate();
+    session.publish();
+    let _ = session.serve(commands, stop);
+}
+
+impl Session<'_> {
+    /// The command loop: blocks while paused, trains while running.
+    fn serve(&mut self, commands: &Receiver<Command>, stop: &AtomicBool) -> Result<(), Stopped> {
+        let mut next_step_at = Instant::now();
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Err(Stopped);
+            }
+            let command = if !self.running {
+                match commands.recv() {
+                    Ok(command) => Some(command),
+                    Err(_) => return Err(Stopped),
+                }
+            } else {
+                let wait = next_step_at.saturating_duration_since(Instant::now());
+                match commands.recv_timeout(wait) {
+                    Ok(command) => Some(command),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return Err(Stopped),
+                }
+            };
+            if let Some(command) = command {
+                self.handle(command, stop)?;
+                // take every queued command before the next batch
+                loop {
+                    match commands.try_recv() {
+                        Ok(command) => self.handle(command, stop)?,
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => return Err(Stopped),
+                    }
+                }
+                continue;
+            }
+            if self.running && Instant::now() >= next_step_at {
+                self.train_batch();
+                next_step_at = match self.speed {
+                    Speed::Full => Instant::now(),
+                    Speed::StepsPerSecond(rate) => {
+                        Instant::now() + Duration::from_secs_f32(1.0 / rate.max(0.01))
+                    }
+                };
+                if self.last_evaluation.elapsed()
+                    >= EVALUATION_INTERVAL.max(self.evaluation_time * EVALUATION_SPACING)
+                {
+                    self.evaluate();
+                }
+                if self.last_publish.elapsed() >= PUBLISH_INTERVAL || !self.running {
+                    self.publish();
+                }
+            }
+        }
+    }
+
+    fn handle(&mut self, command: Command, stop: &AtomicBool) -> Result<(), Stopped> {
+        match command {
+            Command::Play => {
+                self.running = true;
+                self.rate_window = (Instant::now(), 0);
+            }
+            Command::Pause => {
+                self.running = false;
+                self.evaluate();
+            }
+            Command::Step => {
+                self.running = false;
+                self.train_batch();
+                self.evaluate();
+            }
+            Command::StepEpoch => {
+                self.running = false;
+                let epoch = self.trainer.epoch();
+                while self.trainer.epoch() == epoch {
+                    if stop.load(Ordering::Relaxed) {
+                        return Err(Stopped);
+                    }
+                    if !self.train_batch() {
+                        break;
+                    }
+                    if self.last_publish.elapsed() >= PUBLISH_INTERVAL {
+                        self.publish();
+                    }
+                }
+                self.evaluate();
+            }
+            Command::SetSpeed(speed) => self.speed = speed,
+            Command::Crash => panic!("crash requested"),
+            Command::Change(change) => match self.trainer.change(change) {
+                Ok(()) => {
+                    if let Some(&event) = self.trainer.events().last() {
+                        let epochs = self.epochs();
+                        self.outbox.push(Update::Changed { event, epochs });
+                    }
+                }
+                Err(error) => self.outbox.push(Update::Refused(error.to_string())),
+            },
+        }
+        self.publish();
+        Ok(())
+    }
+
+    /// One batch; false (and paused) if training cannot go on.
+    fn train_batch(&mut self) -> bool {
+        let started = Instant::now();
+        let result = self.trainer.train_batch();
+        self.training_secs += started.elapsed().as_secs_f64();
+        match result {
+            Ok(report) => {
+                self.losses.push(LossPoint {
+                    step: report.step,
+                    epochs: self.epochs(),
+                    loss: report.loss as f32,
+                });
+                self.rate_window.1 += report.samples;
+                true
+            }
+            Err(error) => {
+                self.running = false;
+                let update = match &error {
+                    TrainError::Diverged { step, .. } => Update::Diverged {
+                        step: *step,
+                        message: error.to_string(),
+                    },
+                    _ => Update::Failed(error.to_string()),
+                };
+                self.outbox.push(update);
+                self.publish();
+                false
+            }
+        }
+    }
+
+    /// Fractional epochs done.
+    fn epochs(&self) -> f64 {
+        self.trainer.epoch() as f64
+            + self.trainer.epoch_progress() as f64 / self.trainer.data().train.len().max(1) as f64
+    }
+
+    /// Test loss and accuracy now (once per step count).
+    fn evaluate(&mut self) {
+        self.last_evaluation = Instant::now();
+        if self.evaluated_step == Some(self.trainer.step()) {
+            return;
+        }
+        self.evaluated_step = Some(self.trainer.step());
+        let started = Instant::now();
+        let result = self.trainer.evaluate_test();
+        self.evaluation_time = started.elapsed();
+        match result {
+            Ok(test) if test.loss.is_finite() => {
+                self.outbox.push(Update::Evaluated(EvaluationPoint {
+                    step: self.trainer.step(),
+                    epochs: self.epochs(),
+                    test,
+                }))
+            }
+            Ok(_) => {}
+            Err(error) => self.outbox.push(Update::Failed(error.to_string())),
+        }
+    }
+
+    /// Sends the losses so far, the status and a fresh snapshot.
+    fn publish(&mut self) {
+        let (since, samples) = self.rate_window;
+        let window = since.elapsed().as_secs_f64();
+        if window >= 0.5 {
+            self.samples_per_second = samples as f64 / window;
+            self.rate_window = (Instant::now(), 0);
+        }
+        if !self.losses.is_empty() {
+            self.outbox
+                .push(Update::Losses(std::mem::take(&mut self.losses)));
+        }
+        self.outbox.push(Update::Status(Status {
+            running: self.running,
+            step: self.trainer.step(),
+            epochs: self.epochs(),
+            samples_per_second: if self.running {
+                self.samples_per_second
+            } else {
+                0.0
+            },
+            training_secs: self.training_secs,
+        }));
+        let snapshot = self.take_snapshot();
+        if let Ok(mut slot) = self.snapshot.lock() {
+            *slot = Some(Arc::new(snapshot));
+        }
+        self.outbox.flush();
+        self.last_publish = Instant::now();
+    }
+
+    /// Copies weights and gradients, and runs the probe sample through a copy of the network.
+    fn take_snapshot(&mut self) -> Snapshot {
+        let network = self.trainer.network();
+        self.probe.copy_params_from(network);
+        let input = self.probe_input.view().insert_axis(ndarray::Axis(0));
+        let probe_ok = self.probe.forward(input, None).is_ok();
+        let layers = network
+            .layers()
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| {
+                let params = layer.params();
+                LayerSnapshot {
+                    name: layer.spec().describe(),
+                    output_shape: layer.output_shape(),
+                    weight: params.map(|p| p.weight.clone()),
+                    bias: params.map(|p| p.bias.clone()),
+                    grad_weight: params.map(|p| p.grad_weight.clone()),
+                    grad_bias: params.map(|p| p.grad_bias.clone()),
+                    probe_activation: if probe_ok {
+                        self.probe.activation(i + 1).slice(s![0, ..]).to_owned()
+                    } else {
+                        Array1::zeros(layer.output_shape().len())
+                    },
+                }
+            })
+            .collect();
+        Snapshot {
+            step: self.trainer.step(),
+            probe_input: self.probe_input.clone(),
+            layers,
+        }
+    }
+}

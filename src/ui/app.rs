@@ -1,0 +1,359 @@
+//! The Backprop Lab window: it lays the panels out, turns their actions into worker commands, and
+//! reads the worker's updates in `logic` before anything is drawn.
+
+use std::time::Instant;
+
+use egui::{Key, RichText, Ui};
+use serde::{Deserialize, Serialize};
+
+use super::curves::CurvesPanel;
+use super::palette;
+use super::run_view::{Alert, RunView};
+use super::settings_panel::{SettingsAction, SettingsPanel};
+use super::toolbar::{Toolbar, ToolbarAction};
+use crate::train::worker::{Command, Speed, Worker};
+use crate::train::{Preset, RunConfig};
+
+/// What persists between launches (panel sizes persist through egui's own memory).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preferences {
+    pub config: RunConfig,
+    pub curves: CurvesPanel,
+    pub speed: Speed,
+    pub dark_mode: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        let preset = Preset::named("spiral").or_else(|| crate::train::presets().into_iter().next());
+        Self {
+            config: preset.map_or_else(
+                || unreachable!("there are presets"),
+                |p| RunConfig::from_preset(&p, 42),
+            ),
+            curves: CurvesPanel::default(),
+            speed: Speed::Full,
+            dark_mode: true,
+        }
+    }
+}
+
+const PREFERENCES_KEY: &str = "backprop-lab-preferences";
+
+/// How the app starts: from the saved preferences, or as the command line says.
+#[derive(Clone, Debug, Default)]
+pub struct Launch {
+    /// Start this preset instead of the last run.
+    pub preset: Option<String>,
+    /// Start this run (takes precedence over `preset`).
+    pub config: Option<RunConfig>,
+    /// Press Play at once.
+    pub play: bool,
+}
+
+/// Frame-time statistics over the last second, for the status line and BENCHMARKS.md.
+#[derive(Default)]
+struct FrameTimes {
+    window_start: Option<Instant>,
+    sum_ms: f64,
+    max_ms: f64,
+    frames: u32,
+    /// Mean and max of the last complete second.
+    last: (f64, f64),
+}
+
+impl FrameTimes {
+    fn record(&mut self, frame_ms: f64) {
+        let start = *self.window_start.get_or_insert_with(Instant::now);
+        self.sum_ms += frame_ms;
+        self.max_ms = self.max_ms.max(frame_ms);
+        self.frames += 1;
+        if start.elapsed().as_secs_f64() >= 1.0 {
+            self.last = (self.sum_ms / f64::from(self.frames), self.max_ms);
+            *self = Self {
+                last: self.last,
+                ..Self::default()
+            };
+        }
+    }
+}
+
+pub struct BackpropLab {
+    preferences: Preferences,
+    /// The config the running worker was started from.
+    active: RunConfig,
+    worker: Option<Worker>,
+    run: RunView,
+    toolbar: Toolbar,
+    settings: SettingsPanel,
+    frame_times: FrameTimes,
+    egui_ctx: egui::Context,
+}
+
+impl BackpropLab {
+    pub fn new(cc: &eframe::CreationContext<'_>, launch: Launch) -> Self {
+        let mut preferences: Preferences = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, PREFERENCES_KEY))
+            .unwrap_or_default();
+        if let Some(preset) = launch.preset.as_deref().and_then(Preset::named) {
+            preferences.config = RunConfig::from_preset(&preset, preferences.config.seed);
+        }
+        if let Some(config) = launch.config {
+            preferences.config = config;
+        }
+        cc.egui_ctx.set_theme(if preferences.dark_mode {
+            egui::Theme::Dark
+        } else {
+            egui::Theme::Light
+        });
+        cc.egui_ctx.all_styles_mut(|style| {
+            style
+                .text_styles
+                .iter_mut()
+                .for_each(|(_, font)| font.size *= 1.15);
+        });
+        let mut app = Self {
+            active: preferences.config.clone(),
+            worker: None,
+            run: RunView::default(),
+            toolbar: Toolbar::new(preferences.speed),
+            settings: SettingsPanel::new(preferences.config.clone()),
+            frame_times: FrameTimes::default(),
+            egui_ctx: cc.egui_ctx.clone(),
+            preferences,
+        };
+        app.restart(app.active.clone());
+        if launch.play {
+            app.command(Command::Play);
+        }
+        app
+    }
+
+    /// The worker's view of the run (for tests and the status line).
+    pub fn run_view(&self) -> &RunView {
+        &self.run
+    }
+
+    pub fn active_config(&self) -> &RunConfig {
+        &self.active
+    }
+
+    /// The running worker, if any.
+    pub fn worker(&self) -> Option<&Worker> {
+        self.worker.as_ref()
+    }
+
+    /// Drops the current worker (stopping and joining its thread) and starts `config`.
+    fn restart(&mut self, config: RunConfig) {
+        self.worker = None;
+        self.run = RunView::default();
+        let ctx = self.egui_ctx.clone();
+        match Worker::spawn(config.clone(), move || ctx.request_repaint()) {
+            Ok(worker) => {
+                worker.send(Command::SetSpeed(self.toolbar.speed));
+                self.worker = Some(worker);
+            }
+            Err(error) => {
+                self.run.alert = Some(Alert::Failed(format!(
+                    "cannot start the trainer thread: {error}"
+                )))
+            }
+        }
+        self.settings.draft = config.clone();
+        self.preferences.config = config.clone();
+        self.active = config;
+    }
+
+    /// Sends a command to the trainer; a setting change is also kept for the next reset.
+    pub fn command(&mut self, command: Command) {
+        if let Command::Change(change) = &command {
+            // keep the config in step, so a reset keeps the settings the user chose
+            self.active.settings = self.active.settings.with(*change);
+            self.preferences.config.settings = self.active.settings;
+        }
+        let sent = self.worker.as_ref().is_some_and(|w| w.send(command));
+        if !sent && self.run.alert.is_none() {
+            self.run.alert = Some(Alert::Failed(
+                "the trainer is not running: press Reset".into(),
+            ));
+        }
+    }
+
+    fn toolbar_action(&mut self, action: ToolbarAction) {
+        match action {
+            ToolbarAction::Play => self.command(Command::Play),
+            ToolbarAction::Pause => self.command(Command::Pause),
+            ToolbarAction::Step => self.command(Command::Step),
+            ToolbarAction::StepEpoch => self.command(Command::StepEpoch),
+            ToolbarAction::Reset => {
+                let config = if super::settings_panel::validate(&self.settings.draft).is_ok() {
+                    self.settings.draft.clone()
+                } else {
+                    self.active.clone()
+                };
+                self.restart(config);
+            }
+            ToolbarAction::SetSpeed(speed) => {
+                self.preferences.speed = speed;
+                self.command(Command::SetSpeed(speed));
+            }
+        }
+    }
+
+    fn keyboard_shortcuts(&mut self, ui: &Ui) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let (space, right, shift, reset) = ui.input(|i| {
+            (
+                i.key_pressed(Key::Space),
+                i.key_pressed(Key::ArrowRight),
+                i.modifiers.shift,
+                i.key_pressed(Key::R),
+            )
+        });
+        if space {
+            let action = if self.run.status.running {
+                ToolbarAction::Pause
+            } else {
+                ToolbarAction::Play
+            };
+            self.toolbar_action(action);
+        }
+        if right {
+            self.toolbar_action(if shift {
+                ToolbarAction::StepEpoch
+            } else {
+                ToolbarAction::Step
+            });
+        }
+        if reset {
+            self.toolbar_action(ToolbarAction::Reset);
+        }
+    }
+
+    fn alert_ui(&mut self, ui: &mut Ui) {
+        let Some(alert) = self.run.alert.clone() else {
+            return;
+        };
+        let (title, message, offer_reset) = match &alert {
+            Alert::Diverged { step, message } => (
+                format!("Training diverged at step {step} and paused"),
+                message.clone(),
+                true,
+            ),
+            Alert::Failed(message) => ("The run cannot go on".to_string(), message.clone(), true),
+            Alert::Crashed(message) => (
+                "The trainer crashed".to_string(),
+                format!("{message}. Reset starts a fresh trainer."),
+                true,
+            ),
+            Alert::Refused(message) => (
+                "That change was refused".to_string(),
+                message.clone(),
+                false,
+            ),
+        };
+        egui::Frame::new()
+            .fill(palette::ALERT_BACKGROUND)
+            .stroke(egui::Stroke::new(1.5, palette::ALERT))
+            .inner_margin(8.0)
+            .corner_radius(4.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(RichText::new(title).strong().color(egui::Color32::WHITE));
+                ui.label(RichText::new(message).color(egui::Color32::WHITE));
+                ui.horizontal(|ui| {
+                    if offer_reset && ui.button("Reset").clicked() {
+                        self.toolbar_action(ToolbarAction::Reset);
+                    }
+                    if ui.button("Dismiss").clicked() {
+                        self.run.alert = None;
+                    }
+                });
+            });
+        ui.add_space(6.0);
+    }
+}
+
+impl eframe::App for BackpropLab {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if let Some(worker) = &self.worker {
+            for update in worker.updates() {
+                self.run.apply(update);
+            }
+        }
+    }
+
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
+        if let Some(seconds) = frame.info().cpu_usage {
+            self.frame_times.record(f64::from(seconds) * 1000.0);
+        }
+        self.keyboard_shortcuts(ui);
+        let ready = self.run.info.is_some();
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.add_space(4.0);
+            ui.horizontal(|ui| {
+                ui.heading(RichText::new("Backprop Lab").strong());
+                ui.separator();
+                let status = self.run.status;
+                if let Some(action) = self.toolbar.ui(ui, &status, ready) {
+                    self.toolbar_action(action);
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let mut dark = self.preferences.dark_mode;
+                    if ui
+                        .selectable_label(dark, "Dark")
+                        .on_hover_text("Dark theme")
+                        .clicked()
+                    {
+                        dark = !dark;
+                        self.preferences.dark_mode = dark;
+                        ui.ctx().set_theme(if dark {
+                            egui::Theme::Dark
+                        } else {
+                            egui::Theme::Light
+                        });
+                    }
+                    let (mean, max) = self.frame_times.last;
+                    ui.label(RichText::new(format!("frame {mean:.1} ms (max {max:.0})")).weak())
+                        .on_hover_text("Time to build the last second's frames");
+                });
+            });
+            ui.add_space(2.0);
+        });
+        egui::Panel::left("settings")
+            .resizable(true)
+            .default_size(330.0)
+            .min_size(260.0)
+            .show(ui, |ui| {
+                let actions = self.settings.ui(ui, &self.active);
+                for action in actions {
+                    match action {
+                        SettingsAction::Change(change) => self.command(Command::Change(change)),
+                        SettingsAction::Restart(config) => self.restart(config),
+                    }
+                }
+            });
+        egui::Panel::bottom("layers")
+            .resizable(true)
+            .default_size(190.0)
+            .min_size(120.0)
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    super::layers_panel::ui(ui, self.run.info.as_ref(), snapshot.as_deref());
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.alert_ui(ui);
+            self.preferences.curves.ui(ui, &self.run);
+        });
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, PREFERENCES_KEY, &self.preferences);
+    }
+}

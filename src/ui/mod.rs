@@ -1,0 +1,33 @@
+//! The desktop app: panels that read the worker's updates and snapshots and send it commands;
+//! no panel touches the network the trainer owns.
+
+mod app;
+mod curves;
+mod layers_panel;
+mod palette;
+mod run_view;
+mod series;
+mod settings_panel;
+mod toolbar;
+
+pub use app::{BackpropLab, Launch, Preferences};
+pub use curves::{CurvesPanel, XAxis};
+pub use run_view::{Alert, RunView};
+pub use series::Series;
+pub use settings_panel::{SettingsAction, SettingsPanel, adapt_layers, validate};
+
+/// Opens the window and runs until it is closed.
+pub fn run(launch: Launch) -> eframe::Result {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Backprop Lab")
+            .with_inner_size([1440.0, 900.0])
+            .with_min_inner_size([960.0, 600.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "Backprop Lab",
+        options,
+        Box::new(|cc| Ok(Box::new(BackpropLab::new(cc, launch)))),
+    )
+}

@@ -1,0 +1,506 @@
+//! The settings side panel: preset, dataset, architecture, loss, optimizer, learning rate, batch
+//! size, L2 and seed. Loss, optimizer, learning rate, batch size and L2 apply to the running
+//! network at the next batch; data, architecture and seed need a reset, and the panel says so.
+
+use egui::{CollapsingHeader, ComboBox, DragValue, Response, RichText, Slider, Ui};
+
+use super::palette;
+use crate::data::{DataSource, ToyKind, ToySpec};
+use crate::nn::{Activation, LayerSpec, Loss, Optimizer, Padding, Shape};
+use crate::train::{RunConfig, SettingChange, presets};
+
+/// What the panel asks the app to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SettingsAction {
+    /// Apply to the running network at the next batch.
+    Change(SettingChange),
+    /// Start a new run from this config (new initial weights).
+    Restart(RunConfig),
+}
+
+pub struct SettingsPanel {
+    /// What the next reset starts. Its live settings always match the running ones.
+    pub draft: RunConfig,
+    preset_choice: String,
+    folder_text: String,
+}
+
+/// The input shape and class count a data source will have.
+pub fn data_shape(data: &DataSource) -> (Shape, usize) {
+    match data {
+        DataSource::Toy(_) => (Shape::flat(2), 2),
+        DataSource::MnistSubset | DataSource::IdxFolder { .. } => (Shape::image(28, 28, 1), 10),
+    }
+}
+
+/// Why `config` cannot be built, if it cannot: shapes that do not chain, an output that does
+/// not fit the classes, a loss the output cannot take.
+pub fn validate(config: &RunConfig) -> Result<(), String> {
+    let (mut shape, classes) = data_shape(&config.data);
+    for (i, layer) in config.layers.iter().enumerate() {
+        shape = layer
+            .output_shape(shape)
+            .map_err(|e| format!("layer {} ({}): {e}", i + 1, layer.describe()))?;
+    }
+    let Some(last) = config.layers.last() else {
+        return Err("the network needs at least one layer".into());
+    };
+    let outputs = shape.len();
+    if !(outputs == classes || outputs == 1 && classes == 2) {
+        return Err(format!(
+            "the output layer has {outputs} units; the data has {classes} classes"
+        ));
+    }
+    config
+        .settings
+        .loss
+        .check(last.activation(), outputs)
+        .map_err(|e| e.to_string())?;
+    config.settings.validate()
+}
+
+/// Fits an architecture to new data: a flatten first for images, none for points, and an
+/// output layer with one unit per class (one sigmoid unit for two classes).
+pub fn adapt_layers(layers: &mut Vec<LayerSpec>, data: &DataSource) {
+    let (shape, classes) = data_shape(data);
+    if shape.is_flat() {
+        layers.retain(|l| {
+            !matches!(
+                l,
+                LayerSpec::Flatten | LayerSpec::Conv2d { .. } | LayerSpec::MaxPool2d { .. }
+            )
+        });
+    } else if matches!(
+        layers.first(),
+        Some(LayerSpec::Dense { .. } | LayerSpec::Dropout { .. }) | None
+    ) {
+        layers.insert(0, LayerSpec::Flatten);
+    }
+    let output = if classes == 2 {
+        LayerSpec::Dense {
+            units: 1,
+            activation: Activation::Sigmoid,
+        }
+    } else {
+        LayerSpec::Dense {
+            units: classes,
+            activation: Activation::Softmax,
+        }
+    };
+    match layers.last_mut() {
+        Some(last @ LayerSpec::Dense { .. }) => *last = output,
+        _ => layers.push(output),
+    }
+}
+
+/// A change that takes effect when the user lets go of a slider or finishes typing.
+fn committed(response: &Response) -> bool {
+    response.drag_stopped() || (response.changed() && !response.dragged())
+}
+
+impl SettingsPanel {
+    pub fn new(config: RunConfig) -> Self {
+        let folder_text = match &config.data {
+            DataSource::IdxFolder { path } => path.display().to_string(),
+            _ => String::new(),
+        };
+        Self {
+            preset_choice: config.preset.clone().unwrap_or_else(|| "xor".into()),
+            draft: config,
+            folder_text,
+        }
+    }
+
+    /// True when data, architecture or seed differ from the running config.
+    pub fn needs_reset(&self, active: &RunConfig) -> bool {
+        self.draft.data != active.data
+            || self.draft.layers != active.layers
+            || self.draft.seed != active.seed
+    }
+
+    pub fn ui(&mut self, ui: &mut Ui, active: &RunConfig) -> Vec<SettingsAction> {
+        let mut actions = Vec::new();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            self.preset_ui(ui, &mut actions);
+            if self.needs_reset(active) {
+                ui.add_space(4.0);
+                let valid = validate(&self.draft);
+                ui.group(|ui| {
+                    ui.label(
+                        RichText::new("Data, architecture or seed changed.")
+                            .color(palette::PENDING)
+                            .strong(),
+                    );
+                    ui.label("They apply on reset, which starts again from new initial weights.");
+                    match &valid {
+                        Ok(()) => {
+                            if ui
+                                .button("Reset and apply")
+                                .on_hover_text("Start a new run with these settings")
+                                .clicked()
+                            {
+                                actions.push(SettingsAction::Restart(self.draft.clone()));
+                            }
+                        }
+                        Err(reason) => {
+                            ui.label(RichText::new(reason).color(palette::ALERT));
+                        }
+                    }
+                    if ui.button("Undo these changes").clicked() {
+                        self.draft.data = active.data.clone();
+                        self.draft.layers = active.layers.clone();
+                        self.draft.seed = active.seed;
+                    }
+                });
+            }
+            CollapsingHeader::new("Dataset")
+                .default_open(true)
+                .show(ui, |ui| self.data_ui(ui));
+            CollapsingHeader::new("Architecture")
+                .default_open(true)
+                .show(ui, |ui| self.architecture_ui(ui));
+            CollapsingHeader::new("Training")
+                .default_open(true)
+                .show(ui, |ui| self.training_ui(ui, &mut actions));
+        });
+        actions
+    }
+
+    fn preset_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
+        let all = presets();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Preset").strong());
+            ComboBox::from_id_salt("preset")
+                .selected_text(&self.preset_choice)
+                .show_ui(ui, |ui| {
+                    for preset in &all {
+                        ui.selectable_value(&mut self.preset_choice, preset.name.to_string(), preset.name)
+                            .on_hover_text(preset.description);
+                    }
+                })
+                .response
+                .accessible_name("Preset");
+            if ui
+                .button("Load")
+                .on_hover_text("Start the preset from scratch: its data, architecture and settings, with this seed")
+                .clicked()
+                && let Some(preset) = all.iter().find(|p| p.name == self.preset_choice)
+            {
+                self.draft = RunConfig::from_preset(preset, self.draft.seed);
+                actions.push(SettingsAction::Restart(self.draft.clone()));
+            }
+        });
+        if let Some(preset) = all.iter().find(|p| p.name == self.preset_choice) {
+            ui.label(RichText::new(preset.description).italics());
+        }
+        ui.separator();
+    }
+
+    fn data_ui(&mut self, ui: &mut Ui) {
+        let before = self.draft.data.clone();
+        let label = match &self.draft.data {
+            DataSource::Toy(spec) => spec.kind.name().to_string(),
+            DataSource::MnistSubset => "MNIST subset (9,000 digits)".into(),
+            DataSource::IdxFolder { .. } => "MNIST-format folder".into(),
+        };
+        let seed = self.draft.seed;
+        ComboBox::from_id_salt("dataset")
+            .selected_text(label)
+            .width(220.0)
+            .show_ui(ui, |ui| {
+                for kind in ToyKind::ALL {
+                    let selected = matches!(&self.draft.data, DataSource::Toy(s) if s.kind == kind);
+                    if ui.selectable_label(selected, kind.name()).clicked() && !selected {
+                        let previous = match &self.draft.data {
+                            DataSource::Toy(spec) => *spec,
+                            _ => ToySpec::new(kind, 400, seed),
+                        };
+                        self.draft.data = DataSource::Toy(ToySpec { kind, ..previous });
+                    }
+                }
+                if ui
+                    .selectable_label(
+                        self.draft.data == DataSource::MnistSubset,
+                        "MNIST subset (9,000 digits)",
+                    )
+                    .on_hover_text("7,500 training and 1,500 test digits that ship inside the app")
+                    .clicked()
+                {
+                    self.draft.data = DataSource::MnistSubset;
+                }
+            })
+            .response
+            .accessible_name("Dataset");
+        match &mut self.draft.data {
+            DataSource::Toy(spec) => {
+                if spec.kind != ToyKind::Xor {
+                    ui.add(
+                        Slider::new(&mut spec.samples, 20..=5000)
+                            .logarithmic(true)
+                            .text("points"),
+                    )
+                    .on_hover_text("Points generated, train and test together");
+                    ui.add(Slider::new(&mut spec.noise, 0.0..=0.5).text("noise"))
+                        .on_hover_text(
+                            "Standard deviation of the Gaussian noise added to each coordinate",
+                        );
+                    ui.add(Slider::new(&mut spec.train_fraction, 0.1..=0.9).text("train share"))
+                        .on_hover_text(
+                            "Share of the points used for training; the rest is the test split",
+                        );
+                } else {
+                    ui.label("[[0,0],[0,1],[1,0],[1,1]] -> [0,1,1,0]; train and test are the same 4 points.");
+                }
+            }
+            DataSource::MnistSubset | DataSource::IdxFolder { .. } => {}
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .button("Open MNIST folder…")
+                .on_hover_text("A folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (or .gz): MNIST, Fashion-MNIST, …")
+                .clicked()
+                && let Some(folder) = rfd::FileDialog::new().set_title("MNIST-format folder").pick_folder()
+            {
+                self.folder_text = folder.display().to_string();
+                self.draft.data = DataSource::IdxFolder { path: folder };
+            }
+            let edit = ui.add(egui::TextEdit::singleline(&mut self.folder_text).hint_text("or type a folder path").desired_width(140.0));
+            if edit.lost_focus() && !self.folder_text.trim().is_empty() {
+                self.draft.data = DataSource::IdxFolder {
+                    path: self.folder_text.trim().into(),
+                };
+            }
+        });
+        if data_shape(&before) != data_shape(&self.draft.data) {
+            adapt_layers(&mut self.draft.layers, &self.draft.data);
+        }
+    }
+
+    fn architecture_ui(&mut self, ui: &mut Ui) {
+        let (input, _) = data_shape(&self.draft.data);
+        ui.label(format!("input: {input}"));
+        let count = self.draft.layers.len();
+        let mut remove = None;
+        let mut shape = Some(input);
+        for (i, layer) in self.draft.layers.iter_mut().enumerate() {
+            let is_output = i + 1 == count;
+            ui.horizontal(|ui| {
+                ui.label(format!("{}.", i + 1));
+                layer_editor(ui, layer, i, is_output);
+                shape = shape.and_then(|s| layer.output_shape(s).ok());
+                if let Some(s) = shape {
+                    ui.label(RichText::new(format!("-> {s}")).weak());
+                }
+                if !is_output
+                    && ui
+                        .small_button("x")
+                        .on_hover_text("Remove this layer")
+                        .clicked()
+                {
+                    remove = Some(i);
+                }
+            });
+        }
+        if let Some(i) = remove {
+            self.draft.layers.remove(i);
+        }
+        ui.horizontal_wrapped(|ui| {
+            let before_output = self.draft.layers.len().saturating_sub(1);
+            if ui.button("+ Dense").on_hover_text("A fully connected hidden layer: a = f(Wx + b)").clicked() {
+                let activation = Activation::Relu;
+                self.draft.layers.insert(before_output, LayerSpec::Dense { units: 16, activation });
+            }
+            if ui.button("+ Dropout").on_hover_text("While training, zero each value with probability p and scale the rest by 1/(1-p); nothing at test time").clicked() {
+                self.draft.layers.insert(before_output, LayerSpec::Dropout { rate: 0.2 });
+            }
+            if !input.is_flat() {
+                if ui.button("+ Conv2d").on_hover_text("3x3 filters slid over the image: a = f(W * x + b), inserted first").clicked() {
+                    self.draft.layers.insert(
+                        0,
+                        LayerSpec::Conv2d {
+                            filters: 8,
+                            kernel: 3,
+                            padding: Padding::Valid,
+                            activation: Activation::Relu,
+                        },
+                    );
+                }
+                if ui.button("+ MaxPool").on_hover_text("Keep the largest value of each 2x2 window, after the first convolution").clicked() {
+                    let at = self.draft.layers.iter().position(|l| !matches!(l, LayerSpec::Conv2d { .. })).unwrap_or(0);
+                    self.draft.layers.insert(at, LayerSpec::MaxPool2d { size: 2 });
+                }
+            }
+        });
+        ui.label(RichText::new("Layer changes apply on reset.").weak());
+    }
+
+    fn training_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
+        let settings = &mut self.draft.settings;
+        ui.horizontal(|ui| {
+            ui.label("Loss");
+            for loss in Loss::ALL {
+                let tip = format!("{}: {}", loss.name(), loss.formula());
+                if ui
+                    .selectable_label(settings.loss == loss, loss.name())
+                    .on_hover_text(tip)
+                    .clicked()
+                    && settings.loss != loss
+                {
+                    settings.loss = loss;
+                    actions.push(SettingsAction::Change(SettingChange::Loss(loss)));
+                }
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Optimizer");
+            for optimizer in [Optimizer::Sgd, Optimizer::MOMENTUM, Optimizer::ADAM] {
+                let selected = settings.optimizer.optimizer.same_kind(&optimizer);
+                if ui
+                    .selectable_label(selected, optimizer.name())
+                    .on_hover_text(format!(
+                        "{}: {} (switching starts it with fresh state)",
+                        optimizer.name(),
+                        optimizer.formula()
+                    ))
+                    .clicked()
+                    && !selected
+                {
+                    settings.optimizer.optimizer = optimizer;
+                    actions.push(SettingsAction::Change(SettingChange::Optimizer(optimizer)));
+                }
+            }
+        });
+        let mut optimizer = settings.optimizer.optimizer;
+        let mut hyper_changed = false;
+        match &mut optimizer {
+            Optimizer::Sgd => {}
+            Optimizer::Momentum { momentum } => {
+                let r = ui
+                    .add(Slider::new(momentum, 0.0..=0.99).text("momentum μ"))
+                    .on_hover_text("v <- μ·v + g: how much of the last step carries over");
+                hyper_changed |= committed(&r);
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => {
+                let r = ui
+                    .add(Slider::new(beta1, 0.0..=0.999).text("β1"))
+                    .on_hover_text("m <- β1·m + (1-β1)·g: decay of the mean of gradients");
+                hyper_changed |= committed(&r);
+                let r = ui
+                    .add(Slider::new(beta2, 0.0..=0.9999).text("β2"))
+                    .on_hover_text(
+                        "v <- β2·v + (1-β2)·g^2: decay of the mean of squared gradients",
+                    );
+                hyper_changed |= committed(&r);
+                let r = ui.add(Slider::new(epsilon, 1e-10..=1e-3).logarithmic(true).text("ε")).on_hover_text("w <- w - lr·m_hat/(sqrt v_hat + ε): keeps the step finite where v_hat is tiny");
+                hyper_changed |= committed(&r);
+            }
+        }
+        settings.optimizer.optimizer = optimizer;
+        if hyper_changed {
+            actions.push(SettingsAction::Change(SettingChange::Optimizer(optimizer)));
+        }
+        let r = ui
+            .add(
+                Slider::new(&mut settings.optimizer.learning_rate, 1e-5..=10.0)
+                    .logarithmic(true)
+                    .text("learning rate"),
+            )
+            .on_hover_text("lr in w <- w - lr·(update): the size of each step");
+        if committed(&r) {
+            actions.push(SettingsAction::Change(SettingChange::LearningRate(
+                settings.optimizer.learning_rate,
+            )));
+        }
+        let r = ui
+            .add(
+                Slider::new(&mut settings.batch_size, 1..=1024)
+                    .logarithmic(true)
+                    .text("batch size"),
+            )
+            .on_hover_text("Samples per mini-batch: the gradient is their mean");
+        if committed(&r) {
+            actions.push(SettingsAction::Change(SettingChange::BatchSize(
+                settings.batch_size,
+            )));
+        }
+        let r = ui
+            .add(Slider::new(&mut settings.optimizer.weight_decay, 0.0..=0.1).logarithmic(true).text("L2"))
+            .on_hover_text("L2 regularization λ: adds (λ/2)·sum w^2 to the loss, λ·w to each weight's gradient");
+        if committed(&r) {
+            actions.push(SettingsAction::Change(SettingChange::WeightDecay(
+                settings.optimizer.weight_decay,
+            )));
+        }
+        ui.horizontal(|ui| {
+            ui.label("seed");
+            ui.add(DragValue::new(&mut self.draft.seed))
+                .on_hover_text("Seeds the initial weights, the shuffling, dropout and generated data: the same seed gives the same run. Applies on reset");
+        });
+    }
+}
+
+/// The controls of one layer.
+fn layer_editor(ui: &mut Ui, layer: &mut LayerSpec, index: usize, is_output: bool) {
+    let activation_combo = |ui: &mut Ui, activation: &mut Activation, id: usize| {
+        ComboBox::from_id_salt(("activation", id))
+            .selected_text(activation.name())
+            .width(80.0)
+            .show_ui(ui, |ui| {
+                for a in Activation::ALL {
+                    ui.selectable_value(activation, a, a.name())
+                        .on_hover_text(a.formula());
+                }
+            })
+            .response
+            .accessible_name(format!("Activation of layer {}", id + 1));
+    };
+    match layer {
+        LayerSpec::Dense { units, activation } => {
+            ui.label(if is_output { "Output" } else { "Dense" });
+            ui.add(DragValue::new(units).range(1..=4096))
+                .on_hover_text("Units in this layer");
+            activation_combo(ui, activation, index);
+        }
+        LayerSpec::Conv2d {
+            filters,
+            kernel,
+            padding,
+            activation,
+        } => {
+            ui.label("Conv2d");
+            ui.add(DragValue::new(filters).range(1..=256))
+                .on_hover_text("Filters (output channels)");
+            ui.add(DragValue::new(kernel).range(1..=11).speed(0.1))
+                .on_hover_text("Kernel size (odd)");
+            ComboBox::from_id_salt(("padding", index))
+                .selected_text(format!("{padding:?}").to_lowercase())
+                .width(60.0)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(padding, Padding::Valid, "valid")
+                        .on_hover_text("No padding: the output shrinks by kernel - 1");
+                    ui.selectable_value(padding, Padding::Same, "same")
+                        .on_hover_text("Zero padding: the output keeps the input's size");
+                })
+                .response
+                .accessible_name(format!("Padding of layer {}", index + 1));
+            activation_combo(ui, activation, index);
+        }
+        LayerSpec::MaxPool2d { size } => {
+            ui.label("MaxPool");
+            ui.add(DragValue::new(size).range(1..=8))
+                .on_hover_text("Window size and stride");
+        }
+        LayerSpec::Flatten => {
+            ui.label("Flatten");
+        }
+        LayerSpec::Dropout { rate } => {
+            ui.label("Dropout");
+            ui.add(Slider::new(rate, 0.0..=0.9))
+                .on_hover_text("Probability of zeroing each value while training");
+        }
+    }
+}

@@ -26,6 +26,9 @@ pub struct Cli {
     /// With no command: start training as soon as the window opens.
     #[arg(long)]
     play: bool,
+    /// With no command: append one JSON line per second to this file (frame times, samples/s).
+    #[arg(long)]
+    perf_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,7 +148,7 @@ impl From<LossArg> for Loss {
 }
 
 /// Opens the desktop window.
-fn open_app(preset: Option<String>, play: bool) -> anyhow::Result<()> {
+fn open_app(preset: Option<String>, play: bool, perf_log: Option<PathBuf>) -> anyhow::Result<()> {
     if let Some(name) = &preset
         && crate::train::Preset::named(name).is_none()
     {
@@ -159,6 +162,7 @@ fn open_app(preset: Option<String>, play: bool) -> anyhow::Result<()> {
         preset,
         config: None,
         play,
+        perf_log,
     })
     .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
@@ -167,7 +171,7 @@ fn open_app(preset: Option<String>, play: bool) -> anyhow::Result<()> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => open_app(cli.preset, cli.play),
+        None => open_app(cli.preset, cli.play, cli.perf_log),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => evaluate::eval(&args),
         Some(Command::Classify(args)) => evaluate::classify(&args),

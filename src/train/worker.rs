@@ -17,8 +17,9 @@ use ndarray::{Array1, Array2, s};
 use super::{Evaluation, RunConfig, SettingChange, TrainError, Trainer};
 use crate::nn::{Network, Shape};
 
-/// How often, at most, the worker publishes losses, status and a snapshot while running.
-const PUBLISH_INTERVAL: Duration = Duration::from_millis(33);
+/// How often, at most, the worker publishes losses, status and a snapshot while running
+/// (10 times a second: live curves, while the window's drawing takes little from training).
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often, at most, the worker evaluates on the test split while running...
 const EVALUATION_INTERVAL: Duration = Duration::from_millis(250);
 /// ...and at least this many times as long as the last evaluation took, so that evaluating
@@ -167,6 +168,14 @@ impl Worker {
         let (update_sender, updates) = mpsc::sync_channel(CHANNEL_CAPACITY);
         let snapshot: Latest<Snapshot> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
+        // The trainer's own thread pool, one thread per core: the whole session runs inside it,
+        // so every parallel product hands work to the other core without waking this thread.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .thread_name(|i| format!("trainer-{i}"))
+            .build()
+            .map_err(std::io::Error::other)?;
         let thread = std::thread::Builder::new().name("trainer".into()).spawn({
             let (snapshot, stop) = (snapshot.clone(), stop.clone());
             move || {
@@ -175,8 +184,9 @@ impl Worker {
                     queue: VecDeque::new(),
                     repaint: Box::new(repaint),
                 };
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    run(&config, &commands, &mut outbox, &snapshot, &stop)
+                let session_outbox = &mut outbox;
+                let result = catch_unwind(AssertUnwindSafe(move || {
+                    pool.install(move || run(&config, &commands, session_outbox, &snapshot, &stop))
                 }));
                 if let Err(panic) = result {
                     let message = panic

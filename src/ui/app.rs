@@ -49,6 +49,8 @@ pub struct Launch {
     pub config: Option<RunConfig>,
     /// Press Play at once.
     pub play: bool,
+    /// Append one JSON line per second here: frame times and training speed.
+    pub perf_log: Option<std::path::PathBuf>,
 }
 
 /// Frame-time statistics over the last second, for the status line and BENCHMARKS.md.
@@ -63,18 +65,25 @@ struct FrameTimes {
 }
 
 impl FrameTimes {
-    fn record(&mut self, frame_ms: f64) {
+    /// Adds a frame; returns (mean ms, max ms, frames) when a second is complete.
+    fn record(&mut self, frame_ms: f64) -> Option<(f64, f64, u32)> {
         let start = *self.window_start.get_or_insert_with(Instant::now);
         self.sum_ms += frame_ms;
         self.max_ms = self.max_ms.max(frame_ms);
         self.frames += 1;
-        if start.elapsed().as_secs_f64() >= 1.0 {
-            self.last = (self.sum_ms / f64::from(self.frames), self.max_ms);
-            *self = Self {
-                last: self.last,
-                ..Self::default()
-            };
+        if start.elapsed().as_secs_f64() < 1.0 {
+            return None;
         }
+        let second = (
+            self.sum_ms / f64::from(self.frames),
+            self.max_ms,
+            self.frames,
+        );
+        *self = Self {
+            last: (second.0, second.1),
+            ..Self::default()
+        };
+        Some(second)
     }
 }
 
@@ -87,6 +96,7 @@ pub struct BackpropLab {
     toolbar: Toolbar,
     settings: SettingsPanel,
     frame_times: FrameTimes,
+    perf_log: Option<std::path::PathBuf>,
     egui_ctx: egui::Context,
 }
 
@@ -120,6 +130,7 @@ impl BackpropLab {
             toolbar: Toolbar::new(preferences.speed),
             settings: SettingsPanel::new(preferences.config.clone()),
             frame_times: FrameTimes::default(),
+            perf_log: launch.perf_log.clone(),
             egui_ctx: cc.egui_ctx.clone(),
             preferences,
         };
@@ -198,6 +209,35 @@ impl BackpropLab {
                 self.preferences.speed = speed;
                 self.command(Command::SetSpeed(speed));
             }
+        }
+    }
+
+    /// One line per second to the performance log, if there is one.
+    fn log_performance(&self, (mean_ms, max_ms, frames): (f64, f64, u32)) {
+        let Some(path) = &self.perf_log else {
+            return;
+        };
+        let status = &self.run.status;
+        let line = serde_json::json!({
+            "frames": frames,
+            "frame_ms_mean": mean_ms,
+            "frame_ms_max": max_ms,
+            "running": status.running,
+            "step": status.step,
+            "samples_per_s": status.samples_per_second,
+        });
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut file| {
+                std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes())
+            });
+        if let Err(error) = written {
+            eprintln!(
+                "warning: cannot write the performance log {}: {error}",
+                path.display()
+            );
         }
     }
 
@@ -287,8 +327,10 @@ impl eframe::App for BackpropLab {
     }
 
     fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
-        if let Some(seconds) = frame.info().cpu_usage {
-            self.frame_times.record(f64::from(seconds) * 1000.0);
+        if let Some(seconds) = frame.info().cpu_usage
+            && let Some(second) = self.frame_times.record(f64::from(seconds) * 1000.0)
+        {
+            self.log_performance(second);
         }
         self.keyboard_shortcuts(ui);
         let ready = self.run.info.is_some();

@@ -193,8 +193,13 @@ impl CurvesPanel {
             // unnamed, so that the markers stay out of the legend
             plot_ui.vline(VLine::new("", x).color(palette::MARKER).width(1.5));
             if top.is_finite() {
-                let text = egui::RichText::new(format!(" {label}")).color(palette::MARKER).strong().size(15.0);
-                plot_ui.text(Text::new("", PlotPoint::new(x, top), text).anchor(egui::Align2::LEFT_TOP));
+                let text = egui::RichText::new(format!(" {label}"))
+                    .color(palette::MARKER)
+                    .strong()
+                    .size(15.0);
+                plot_ui.text(
+                    Text::new("", PlotPoint::new(x, top), text).anchor(egui::Align2::LEFT_TOP),
+                );
             }
         }
     }

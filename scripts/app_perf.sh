@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Training speed with the window open (under Xvfb) next to the headless `bench`, in one sitting,
+# and the window's frame times: what BENCHMARKS.md reports for the app.
+#   bash scripts/app_perf.sh      (needs Xvfb; scripts/screenshots.sh installs it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --quiet
+out=${OUT:-/tmp/backprop-app-perf}
+mkdir -p "$out"
+export DISPLAY=:96
+Xvfb "$DISPLAY" -screen 0 1440x900x24 >/dev/null 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null' EXIT
+sleep 1
+XDG_DATA_HOME=$(mktemp -d)
+export XDG_DATA_HOME
+./target/release/backprop-lab bench --epochs 3 --json > "$out/headless.json"
+for preset in mnist-mlp mnist-cnn; do
+  rm -f "$out/$preset.jsonl"
+  ./target/release/backprop-lab --preset "$preset" --play --perf-log "$out/$preset.jsonl" &
+  app=$!
+  sleep 25
+  kill "$app"
+  wait "$app" 2>/dev/null || true
+done
+python3 - "$out" <<'PY'
+import json, statistics, sys
+out = sys.argv[1]
+headless = json.load(open(f"{out}/headless.json"))
+for preset, key in [("mnist-mlp", "mlp_samples_per_s"), ("mnist-cnn", "cnn_samples_per_s")]:
+    # skip the first 5 seconds (start-up, first evaluations)
+    lines = [json.loads(l) for l in open(f"{out}/{preset}.jsonl")][5:]
+    running = [l for l in lines if l["running"] and l["samples_per_s"] > 0]
+    app = statistics.median(l["samples_per_s"] for l in running)
+    frame = statistics.median(l["frame_ms_mean"] for l in running)
+    worst = max(l["frame_ms_max"] for l in running)
+    fps = statistics.median(l["frames"] for l in running)
+    print(f"{preset}: app {app:,.0f} samples/s, headless {headless[key]:,.0f} ({100 * app / headless[key]:.0f}%); "
+          f"frames {fps:.0f}/s, {frame:.1f} ms median, {worst:.1f} ms worst")
+PY

@@ -25,12 +25,9 @@ pub struct Preferences {
 
 impl Default for Preferences {
     fn default() -> Self {
-        let preset = Preset::named("spiral").or_else(|| crate::train::presets().into_iter().next());
+        let spiral = Preset::named("spiral").expect("the spiral preset exists");
         Self {
-            config: preset.map_or_else(
-                || unreachable!("there are presets"),
-                |p| RunConfig::from_preset(&p, 42),
-            ),
+            config: RunConfig::from_preset(&spiral, 42),
             curves: CurvesPanel::default(),
             speed: Speed::Full,
             dark_mode: true,
@@ -160,7 +157,10 @@ impl BackpropLab {
         self.worker = None;
         self.run = RunView::default();
         let ctx = self.egui_ctx.clone();
-        match Worker::spawn(config.clone(), move || ctx.request_repaint()) {
+        // A repaint "after" a moment rather than "now": egui paints an immediate request twice
+        // (to let layouts settle), which would double the cost of every update.
+        let repaint = move || ctx.request_repaint_after(std::time::Duration::from_millis(1));
+        match Worker::spawn(config.clone(), repaint) {
             Ok(worker) => {
                 worker.send(Command::SetSpeed(self.toolbar.speed));
                 self.worker = Some(worker);

@@ -8,7 +8,7 @@ use super::{ClassifyArgs, EvalArgs};
 use crate::data::{DataSource, digit_image};
 use crate::io::ModelFile;
 use crate::nn::predicted_class;
-use crate::train::evaluate;
+use crate::train::{check_fits, evaluate};
 
 pub fn eval(args: &EvalArgs) -> Result<()> {
     let (mut network, record) = ModelFile::load(&args.model)?;
@@ -17,16 +17,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         None => record.data,
     };
     let data = source.load().context("loading the data")?;
-    if data.input_shape.len() != network.input_shape().len() {
-        bail!(
-            "the model takes {} inputs ({}) but {} samples have {} ({})",
-            network.input_shape().len(),
-            network.input_shape(),
-            data.name,
-            data.input_shape.len(),
-            data.input_shape
-        );
-    }
+    check_fits(&network, &data)?;
     let targets = data
         .test
         .targets(network.output_shape().len(), data.classes)?;

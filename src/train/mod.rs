@@ -12,4 +12,6 @@ pub use presets::{Preset, presets};
 pub use run::RunConfig;
 pub use settings::{Event, SettingChange, TrainSettings};
 pub use throughput::samples_per_second;
-pub use trainer::{BatchReport, EpochReport, Evaluation, TrainError, Trainer, evaluate};
+pub use trainer::{
+    BatchReport, EpochReport, Evaluation, TrainError, Trainer, check_fits, evaluate,
+};

@@ -101,17 +101,7 @@ impl Trainer {
         rng: Rng,
     ) -> Result<Self, TrainError> {
         settings.validate().map_err(TrainError::Settings)?;
-        if network.input_shape().len() != data.input_shape.len() {
-            return Err(DataError::Invalid(format!(
-                "the network takes {} inputs ({}) but {} samples have {} ({})",
-                network.input_shape().len(),
-                network.input_shape(),
-                data.name,
-                data.input_shape.len(),
-                data.input_shape
-            ))
-            .into());
-        }
+        check_fits(&network, &data)?;
         let outputs = network.output_shape().len();
         settings
             .loss
@@ -324,6 +314,21 @@ impl Trainer {
             self.settings.loss,
         )
     }
+}
+
+/// Whether `network` takes `data`'s samples: the same number of values per sample.
+pub fn check_fits(network: &Network, data: &Dataset) -> Result<(), DataError> {
+    if network.input_shape().len() == data.input_shape.len() {
+        return Ok(());
+    }
+    Err(DataError::Invalid(format!(
+        "the network takes {} inputs ({}) but {} samples have {} ({})",
+        network.input_shape().len(),
+        network.input_shape(),
+        data.name,
+        data.input_shape.len(),
+        data.input_shape
+    )))
 }
 
 /// Copies rows `rows` of `source` [n, cols] into `batch` [rows.len(), cols].

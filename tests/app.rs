@@ -104,6 +104,29 @@ fn step_trains_exactly_one_batch_and_step_epoch_finishes_the_epoch() {
 }
 
 #[test]
+fn pause_stops_a_step_epoch_in_the_middle() {
+    let mut harness = preset("mnist-cnn");
+    ready(&mut harness);
+    harness.get_by_label("Step epoch").click();
+    step_until(&mut harness, "the epoch is under way", |app| {
+        step_count(app) >= 3 && app.run_view().status.running
+    });
+    harness.get_by_label("Pause").click();
+    step_until(&mut harness, "it pauses", |app| {
+        !app.run_view().status.running
+    });
+    let paused_at = step_count(harness.state());
+    assert!(
+        harness.state().run_view().status.epochs < 1.0,
+        "paused before the epoch's 235 batches"
+    );
+    for _ in 0..20 {
+        harness.step();
+    }
+    assert_eq!(step_count(harness.state()), paused_at);
+}
+
+#[test]
 fn keyboard_shortcuts_play_pause_and_step() {
     let mut harness = preset("circle");
     ready(&mut harness);

@@ -368,11 +368,11 @@ impl Session<'_> {
                 }
             };
             if let Some(command) = command {
-                self.handle(command, stop)?;
+                self.handle(command, commands, stop)?;
                 // take every queued command before the next batch
                 loop {
                     match commands.try_recv() {
-                        Ok(command) => self.handle(command, stop)?,
+                        Ok(command) => self.handle(command, commands, stop)?,
                         Err(TryRecvError::Empty) => break,
                         Err(TryRecvError::Disconnected) => return Err(Stopped),
                     }
@@ -399,7 +399,12 @@ impl Session<'_> {
         }
     }
 
-    fn handle(&mut self, command: Command, stop: &AtomicBool) -> Result<(), Stopped> {
+    fn handle(
+        &mut self,
+        command: Command,
+        commands: &Receiver<Command>,
+        stop: &AtomicBool,
+    ) -> Result<(), Stopped> {
         match command {
             Command::Play => {
                 self.running = true;
@@ -415,11 +420,20 @@ impl Session<'_> {
                 self.evaluate();
             }
             Command::StepEpoch => {
-                self.running = false;
+                // Running to the end of the epoch: Pause stops it there; other commands wait
+                // until it ends.
+                self.running = true;
                 let epoch = self.trainer.epoch();
+                let mut waiting = Vec::new();
                 while self.trainer.epoch() == epoch {
                     if stop.load(Ordering::Relaxed) {
                         return Err(Stopped);
+                    }
+                    match commands.try_recv() {
+                        Ok(Command::Pause) => break,
+                        Ok(other) => waiting.push(other),
+                        Err(TryRecvError::Empty) => {}
+                        Err(TryRecvError::Disconnected) => return Err(Stopped),
                     }
                     if !self.train_batch() {
                         break;
@@ -428,7 +442,11 @@ impl Session<'_> {
                         self.publish();
                     }
                 }
+                self.running = false;
                 self.evaluate();
+                for command in waiting {
+                    self.handle(command, commands, stop)?;
+                }
             }
             Command::SetSpeed(speed) => self.speed = speed,
             Command::Crash => panic!("crash requested"),

@@ -88,7 +88,6 @@ pub struct Trainer {
     sums: EpochSums,
     batch_inputs: Array2<f32>,
     batch_targets: Array2<f32>,
-    batch_losses: Vec<f32>,
     events: Vec<Event>,
 }
 
@@ -125,7 +124,6 @@ impl Trainer {
             sums: EpochSums::default(),
             batch_inputs: Array2::zeros((0, 0)),
             batch_targets: Array2::zeros((0, 0)),
-            batch_losses: Vec::new(),
             events: Vec::new(),
         };
         trainer.order.shuffle(&mut trainer.rng);
@@ -166,11 +164,6 @@ impl Trainer {
     /// Batches in one epoch at the current batch size.
     pub fn batches_per_epoch(&self) -> usize {
         self.data.train.len().div_ceil(self.settings.batch_size)
-    }
-
-    /// The loss of every batch so far, in order.
-    pub fn batch_losses(&self) -> &[f32] {
-        &self.batch_losses
     }
 
     /// Every setting change so far, in order.
@@ -241,7 +234,6 @@ impl Trainer {
 
         self.step += 1;
         self.cursor = end;
-        self.batch_losses.push(loss as f32);
         self.sums.loss += loss * batch as f64;
         self.sums.correct += correct;
         self.sums.samples += batch;

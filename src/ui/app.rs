@@ -308,7 +308,11 @@ impl BackpropLab {
                     if offer_reset && ui.button("Reset").clicked() {
                         self.toolbar_action(ToolbarAction::Reset);
                     }
-                    if ui.button("Dismiss").clicked() {
+                    if ui
+                        .button("Dismiss")
+                        .on_hover_text("Hide this message; the run stays as it is")
+                        .clicked()
+                    {
                         self.run.alert = None;
                     }
                 });

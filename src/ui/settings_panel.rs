@@ -146,7 +146,13 @@ impl SettingsPanel {
                             ui.label(RichText::new(reason).color(palette::ALERT));
                         }
                     }
-                    if ui.button("Undo these changes").clicked() {
+                    if ui
+                        .button("Undo these changes")
+                        .on_hover_text(
+                            "Put data, layers and seed back as the running network has them",
+                        )
+                        .clicked()
+                    {
                         self.draft.data = active.data.clone();
                         self.draft.layers = active.layers.clone();
                         self.draft.seed = active.seed;
@@ -264,7 +270,9 @@ impl SettingsPanel {
                 self.folder_text = folder.display().to_string();
                 self.draft.data = DataSource::IdxFolder { path: folder };
             }
-            let edit = ui.add(egui::TextEdit::singleline(&mut self.folder_text).hint_text("or type a folder path").desired_width(140.0));
+            let edit = ui
+                .add(egui::TextEdit::singleline(&mut self.folder_text).hint_text("or type a folder path").desired_width(140.0))
+                .on_hover_text("The path of an MNIST-format folder; press Enter to use it (applies on reset)");
             if edit.lost_focus() && !self.folder_text.trim().is_empty() {
                 self.draft.data = DataSource::IdxFolder {
                     path: self.folder_text.trim().into(),

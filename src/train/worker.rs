@@ -25,6 +25,8 @@ const EVALUATION_INTERVAL: Duration = Duration::from_millis(250);
 /// ...and at least this many times as long as the last evaluation took, so that evaluating
 /// never costs training more than 1/20 of its time.
 const EVALUATION_SPACING: u32 = 20;
+/// Evaluations at the start of a run that come every EVALUATION_INTERVAL whatever they cost.
+const EARLY_EVALUATIONS: usize = 8;
 /// Capacity of the command and update channels.
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -285,8 +287,9 @@ struct Session<'a> {
     losses: Vec<LossPoint>,
     last_publish: Instant,
     last_evaluation: Instant,
-    /// How long the last evaluation took.
+    /// How long the last evaluation took, and how many there were.
     evaluation_time: Duration,
+    evaluations: usize,
     evaluated_step: Option<u64>,
     training_secs: f64,
     rate_window: (Instant, usize),
@@ -336,6 +339,7 @@ fn run(
         last_publish: Instant::now(),
         last_evaluation: Instant::now(),
         evaluation_time: Duration::ZERO,
+        evaluations: 0,
         evaluated_step: None,
         training_secs: 0.0,
         rate_window: (Instant::now(), 0),
@@ -387,9 +391,13 @@ impl Session<'_> {
                         Instant::now() + Duration::from_secs_f32(1.0 / rate.max(0.01))
                     }
                 };
-                if self.last_evaluation.elapsed()
-                    >= EVALUATION_INTERVAL.max(self.evaluation_time * EVALUATION_SPACING)
-                {
+                // the first evaluations come quickly, so the start of learning is on the curve
+                let spacing = if self.evaluations < EARLY_EVALUATIONS {
+                    EVALUATION_INTERVAL
+                } else {
+                    EVALUATION_INTERVAL.max(self.evaluation_time * EVALUATION_SPACING)
+                };
+                if self.last_evaluation.elapsed() >= spacing {
                     self.evaluate();
                 }
                 if self.last_publish.elapsed() >= PUBLISH_INTERVAL || !self.running {
@@ -511,6 +519,7 @@ impl Session<'_> {
         let started = Instant::now();
         let result = self.trainer.evaluate_test();
         self.evaluation_time = started.elapsed();
+        self.evaluations += 1;
         match result {
             Ok(test) if test.loss.is_finite() => {
                 self.outbox.push(Update::Evaluated(EvaluationPoint {

@@ -389,9 +389,12 @@ impl eframe::App for BackpropLab {
             .show(ui, |ui| {
                 ui.add_space(4.0);
                 let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    super::layers_panel::ui(ui, self.run.info.as_ref(), snapshot.as_deref());
-                });
+                // fill the panel, so that it keeps its size while the contents load
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        super::layers_panel::ui(ui, self.run.info.as_ref(), snapshot.as_deref());
+                    });
             });
         egui::CentralPanel::default().show(ui, |ui| {
             self.alert_ui(ui);

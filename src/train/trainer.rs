@@ -70,7 +70,7 @@ struct EpochSums {
 }
 
 /// Rows per chunk when evaluating a split.
-const EVAL_CHUNK: usize = 500;
+const EVAL_CHUNK: usize = 250;
 
 pub struct Trainer {
     network: Network,
@@ -296,14 +296,19 @@ impl Trainer {
         )
     }
 
-    /// Loss and accuracy on the whole training split (inference: no dropout).
-    pub fn evaluate_train(&mut self) -> Result<Evaluation, TrainError> {
-        evaluate(
+    /// [`Trainer::evaluate_test`] that asks `keep_going` between chunks of rows and gives up
+    /// (None) when it says no: the app's trainer thread stops promptly mid-evaluation.
+    pub fn evaluate_test_while(
+        &mut self,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<Option<Evaluation>, TrainError> {
+        evaluate_while(
             &mut self.network,
-            &self.data.train.inputs,
-            &self.train_targets,
-            &self.data.train.labels,
+            &self.data.test.inputs,
+            &self.test_targets,
+            &self.data.test.labels,
             self.settings.loss,
+            keep_going,
         )
     }
 }
@@ -348,18 +353,34 @@ pub fn evaluate(
     labels: &[usize],
     loss: crate::nn::Loss,
 ) -> Result<Evaluation, TrainError> {
+    let evaluation = evaluate_while(network, inputs, targets, labels, loss, &|| true)?;
+    Ok(evaluation.expect("an evaluation never told to stop finishes"))
+}
+
+/// [`evaluate`], asking `keep_going` before each chunk of rows; None if it said no.
+pub fn evaluate_while(
+    network: &mut Network,
+    inputs: &Array2<f32>,
+    targets: &Array2<f32>,
+    labels: &[usize],
+    loss: crate::nn::Loss,
+    keep_going: &dyn Fn() -> bool,
+) -> Result<Option<Evaluation>, TrainError> {
     let n = inputs.nrows();
     let (mut loss_sum, mut correct) = (0.0, 0);
     for start in (0..n).step_by(EVAL_CHUNK) {
+        if !keep_going() {
+            return Ok(None);
+        }
         let end = (start + EVAL_CHUNK).min(n);
         let output = network.forward(inputs.slice(s![start..end, ..]), None)?;
         correct += count_correct(output.view(), &labels[start..end]);
         loss_sum += network.loss(loss, targets.slice(s![start..end, ..]))? * (end - start) as f64;
     }
     let samples = n.max(1) as f64;
-    Ok(Evaluation {
+    Ok(Some(Evaluation {
         loss: loss_sum / samples,
         accuracy: correct as f64 / samples,
         samples: n,
-    })
+    }))
 }

@@ -282,6 +282,7 @@ struct Session<'a> {
     probe_input: Array1<f32>,
     outbox: &'a mut Outbox,
     snapshot: &'a Latest<Snapshot>,
+    stop: &'a AtomicBool,
     running: bool,
     speed: Speed,
     losses: Vec<LossPoint>,
@@ -333,6 +334,7 @@ fn run(
         trainer,
         outbox,
         snapshot,
+        stop,
         running: false,
         speed: Speed::Full,
         losses: Vec::new(),
@@ -517,18 +519,21 @@ impl Session<'_> {
         }
         self.evaluated_step = Some(self.trainer.step());
         let started = Instant::now();
-        let result = self.trainer.evaluate_test();
+        let stop = self.stop;
+        let result = self
+            .trainer
+            .evaluate_test_while(&|| !stop.load(Ordering::Relaxed));
         self.evaluation_time = started.elapsed();
         self.evaluations += 1;
         match result {
-            Ok(test) if test.loss.is_finite() => {
+            Ok(Some(test)) if test.loss.is_finite() => {
                 self.outbox.push(Update::Evaluated(EvaluationPoint {
                     step: self.trainer.step(),
                     epochs: self.epochs(),
                     test,
                 }))
             }
-            Ok(_) => {}
+            Ok(_) => {} // stopped, or a loss the divergence check reports
             Err(error) => self.outbox.push(Update::Failed(error.to_string())),
         }
     }

@@ -3,12 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use backprop_lab::data::{DataSource, ToyKind, ToySpec};
-use backprop_lab::nn::{Activation, LayerSpec, Loss, Optimizer, OptimizerSettings};
+use backprop_lab::nn::Loss;
+use backprop_lab::train::SettingChange;
 use backprop_lab::train::worker::Command;
-use backprop_lab::train::{RunConfig, SettingChange, TrainSettings};
 use backprop_lab::ui::{Alert, BackpropLab, Launch};
 use egui_kittest::Harness;
+
+mod common;
 use egui_kittest::kittest::Queryable;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -197,38 +198,10 @@ fn switching_optimizer_and_loss_mid_run_keeps_the_weights_and_marks_the_curve() 
     assert_ne!(first_weights(harness.state()).1, before);
 }
 
-/// A regression head with a far too large SGD step: the loss goes to infinity within a few batches.
-fn diverging_run() -> RunConfig {
-    RunConfig {
-        preset: None,
-        data: DataSource::Toy(ToySpec::new(ToyKind::Circle, 200, 1)),
-        layers: vec![
-            LayerSpec::Dense {
-                units: 8,
-                activation: Activation::Relu,
-            },
-            LayerSpec::Dense {
-                units: 1,
-                activation: Activation::Linear,
-            },
-        ],
-        settings: TrainSettings {
-            loss: Loss::Mse,
-            optimizer: OptimizerSettings {
-                optimizer: Optimizer::Sgd,
-                learning_rate: 10.0,
-                weight_decay: 0.0,
-            },
-            batch_size: 16,
-        },
-        seed: 2,
-    }
-}
-
 #[test]
 fn divergence_pauses_says_why_and_reset_starts_again() {
     let mut harness = launch(Launch {
-        config: Some(diverging_run()),
+        config: Some(common::diverging_run()),
         ..Launch::default()
     });
     ready(&mut harness);

@@ -1,10 +1,10 @@
 //! The trainer: convergence on the presets, determinism, mid-run changes, divergence.
 
 use backprop_lab::data::{DataSource, ToyKind, ToySpec};
-use backprop_lab::nn::{
-    Activation, LayerSpec, Loss, Network, Optimizer, OptimizerSettings, seeded_rng,
-};
-use backprop_lab::train::{Preset, SettingChange, TrainError, TrainSettings, Trainer};
+use backprop_lab::nn::{Loss, Optimizer};
+mod common;
+
+use backprop_lab::train::{Preset, SettingChange, TrainError, Trainer};
 
 fn trainer(name: &str, seed: u64) -> Trainer {
     let preset = Preset::named(name).expect("preset exists");
@@ -172,30 +172,7 @@ fn a_change_the_network_cannot_take_is_refused_and_nothing_changes() {
 #[test]
 fn a_learning_rate_that_blows_up_stops_with_the_step_and_the_cause() {
     // A regression head (linear output, MSE) with a far too large step explodes to inf, then NaN.
-    let data = DataSource::Toy(ToySpec::new(ToyKind::Circle, 200, 1))
-        .load()
-        .unwrap();
-    let specs = [
-        LayerSpec::Dense {
-            units: 8,
-            activation: Activation::Relu,
-        },
-        LayerSpec::Dense {
-            units: 1,
-            activation: Activation::Linear,
-        },
-    ];
-    let network = Network::new(data.input_shape, &specs, &mut seeded_rng(1)).unwrap();
-    let settings = TrainSettings {
-        loss: Loss::Mse,
-        optimizer: OptimizerSettings {
-            optimizer: Optimizer::Sgd,
-            learning_rate: 10.0,
-            weight_decay: 0.0,
-        },
-        batch_size: 16,
-    };
-    let mut t = Trainer::new(network, data, settings, seeded_rng(2)).unwrap();
+    let mut t = common::diverging_run().build().unwrap();
     let mut error = None;
     for _ in 0..200 {
         if let Err(e) = t.train_batch() {

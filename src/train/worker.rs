@@ -18,8 +18,8 @@ use super::{Evaluation, RunConfig, SettingChange, TrainError, Trainer};
 use crate::nn::{Network, Shape};
 
 /// How often, at most, the worker publishes losses, status and a snapshot while running
-/// (15 times a second: live curves, while the window's drawing takes little from training).
-const PUBLISH_INTERVAL: Duration = Duration::from_millis(66);
+/// (10 times a second: live curves, while the window's drawing takes little from training).
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often, at most, the worker evaluates on the test split while running...
 const EVALUATION_INTERVAL: Duration = Duration::from_millis(250);
 /// ...and at least this many times as long as the last evaluation took, so that evaluating

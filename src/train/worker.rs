@@ -349,15 +349,15 @@ fn run(
     };
     session.evaluate();
     session.publish();
-    let _ = session.serve(commands, stop);
+    let _ = session.serve(commands);
 }
 
 impl Session<'_> {
     /// The command loop: blocks while paused, trains while running.
-    fn serve(&mut self, commands: &Receiver<Command>, stop: &AtomicBool) -> Result<(), Stopped> {
+    fn serve(&mut self, commands: &Receiver<Command>) -> Result<(), Stopped> {
         let mut next_step_at = Instant::now();
         loop {
-            if stop.load(Ordering::Relaxed) {
+            if self.stop.load(Ordering::Relaxed) {
                 return Err(Stopped);
             }
             let command = if !self.running {
@@ -374,11 +374,11 @@ impl Session<'_> {
                 }
             };
             if let Some(command) = command {
-                self.handle(command, commands, stop)?;
+                self.handle(command, commands)?;
                 // take every queued command before the next batch
                 loop {
                     match commands.try_recv() {
-                        Ok(command) => self.handle(command, commands, stop)?,
+                        Ok(command) => self.handle(command, commands)?,
                         Err(TryRecvError::Empty) => break,
                         Err(TryRecvError::Disconnected) => return Err(Stopped),
                     }
@@ -409,12 +409,7 @@ impl Session<'_> {
         }
     }
 
-    fn handle(
-        &mut self,
-        command: Command,
-        commands: &Receiver<Command>,
-        stop: &AtomicBool,
-    ) -> Result<(), Stopped> {
+    fn handle(&mut self, command: Command, commands: &Receiver<Command>) -> Result<(), Stopped> {
         match command {
             Command::Play => {
                 self.running = true;
@@ -436,7 +431,7 @@ impl Session<'_> {
                 let epoch = self.trainer.epoch();
                 let mut waiting = Vec::new();
                 while self.trainer.epoch() == epoch {
-                    if stop.load(Ordering::Relaxed) {
+                    if self.stop.load(Ordering::Relaxed) {
                         return Err(Stopped);
                     }
                     match commands.try_recv() {
@@ -455,7 +450,7 @@ impl Session<'_> {
                 self.running = false;
                 self.evaluate();
                 for command in waiting {
-                    self.handle(command, commands, stop)?;
+                    self.handle(command, commands)?;
                 }
             }
             Command::SetSpeed(speed) => self.speed = speed,

@@ -286,3 +286,58 @@ fn a_refused_change_says_why_and_changes_nothing() {
     });
     assert!(harness.state().run_view().markers.is_empty());
 }
+
+/// Writes a tiny MNIST-format folder: `train` and `test` images of 28x28 with labels 0-9.
+fn write_mnist_folder(dir: &std::path::Path, train: usize, test: usize) {
+    let write = |name: &str, magic: u32, dims: &[u32], data: Vec<u8>| {
+        let mut bytes = magic.to_be_bytes().to_vec();
+        dims.iter().for_each(|d| bytes.extend(d.to_be_bytes()));
+        bytes.extend(data);
+        std::fs::write(dir.join(name), bytes).unwrap();
+    };
+    for (prefix, count) in [("train", train), ("t10k", test)] {
+        let pixels = (0..count * 784).map(|i| (i % 251) as u8).collect();
+        write(
+            &format!("{prefix}-images-idx3-ubyte"),
+            0x803,
+            &[count as u32, 28, 28],
+            pixels,
+        );
+        let labels = (0..count).map(|i| (i % 10) as u8).collect();
+        write(
+            &format!("{prefix}-labels-idx1-ubyte"),
+            0x801,
+            &[count as u32],
+            labels,
+        );
+    }
+}
+
+#[test]
+fn a_typed_mnist_folder_applies_on_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    write_mnist_folder(dir.path(), 40, 20);
+    let mut harness = preset("mnist-mlp");
+    ready(&mut harness);
+    harness
+        .get_by_role(egui::accesskit::Role::TextInput)
+        .click();
+    harness.step();
+    harness.event(egui::Event::Text(dir.path().display().to_string()));
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    // the panel says the change waits for a reset before doing anything
+    harness.get_by_label("Data, architecture or seed changed.");
+    assert_eq!(step_count(harness.state()), 0);
+    harness.get_by_label("Reset and apply").click();
+    step_until(&mut harness, "the folder's data is loaded", |app| {
+        app.run_view()
+            .info
+            .as_ref()
+            .is_some_and(|info| info.train_samples == 40 && info.test_samples == 20)
+    });
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, "it trains on the folder", |app| {
+        step_count(app) == 1
+    });
+}

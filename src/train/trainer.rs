@@ -287,13 +287,8 @@ impl Trainer {
 
     /// Loss and accuracy on the test split (inference: no dropout).
     pub fn evaluate_test(&mut self) -> Result<Evaluation, TrainError> {
-        evaluate(
-            &mut self.network,
-            &self.data.test.inputs,
-            &self.test_targets,
-            &self.data.test.labels,
-            self.settings.loss,
-        )
+        let evaluation = self.evaluate_test_while(&|| true)?;
+        Ok(evaluation.expect("an evaluation never told to stop finishes"))
     }
 
     /// [`Trainer::evaluate_test`] that asks `keep_going` between chunks of rows and gives up

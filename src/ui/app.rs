@@ -7,6 +7,7 @@ use egui::{Key, RichText, Ui};
 use serde::{Deserialize, Serialize};
 
 use super::curves::CurvesPanel;
+use super::layers_panel::LayersPanel;
 use super::palette;
 use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
@@ -92,6 +93,7 @@ pub struct BackpropLab {
     run: RunView,
     toolbar: Toolbar,
     settings: SettingsPanel,
+    layers: LayersPanel,
     frame_times: FrameTimes,
     perf_log: Option<std::path::PathBuf>,
     egui_ctx: egui::Context,
@@ -126,6 +128,7 @@ impl BackpropLab {
             run: RunView::default(),
             toolbar: Toolbar::new(preferences.speed),
             settings: SettingsPanel::new(preferences.config.clone()),
+            layers: LayersPanel::default(),
             frame_times: FrameTimes::default(),
             perf_log: launch.perf_log.clone(),
             egui_ctx: cc.egui_ctx.clone(),
@@ -393,7 +396,7 @@ impl eframe::App for BackpropLab {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        super::layers_panel::ui(ui, self.run.info.as_ref(), snapshot.as_deref());
+                        self.layers.ui(ui, self.run.info.as_ref(), snapshot);
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -1,9 +1,11 @@
 //! The layers of the running network with live statistics from the latest snapshot: how big the
 //! weights are, how big their gradients are, and how the probe sample activates each layer.
 
+use std::sync::Arc;
+
 use egui::{Grid, RichText, Ui};
 
-use crate::train::worker::{RunInfo, Snapshot};
+use crate::train::worker::{LayerSnapshot, RunInfo, Snapshot};
 
 fn mean_abs<'a>(values: impl Iterator<Item = &'a f32>) -> f64 {
     let (sum, count) = values.fold((0.0f64, 0usize), |(s, n), v| {
@@ -12,43 +14,88 @@ fn mean_abs<'a>(values: impl Iterator<Item = &'a f32>) -> f64 {
     if count == 0 { 0.0 } else { sum / count as f64 }
 }
 
-pub fn ui(ui: &mut Ui, info: Option<&RunInfo>, snapshot: Option<&Snapshot>) {
-    let Some(info) = info else {
-        ui.label("Loading the data…");
-        return;
-    };
-    ui.label(format!(
-        "{}: {} training and {} test samples of {}, {} classes; {} parameters",
-        info.dataset,
-        info.train_samples,
-        info.test_samples,
-        info.input_shape,
-        info.classes,
-        info.parameter_count
-    ));
-    let Some(snapshot) = snapshot else {
-        return;
-    };
-    Grid::new("layers").striped(true).num_columns(6).show(ui, |ui| {
-        for heading in ["layer", "output", "mean |W|", "mean |dL/dW|", "mean |b|", "probe: mean activation"] {
-            ui.label(RichText::new(heading).strong());
+/// One row of the table, worked out once per snapshot (a CNN has 700k weights to go through).
+struct Row {
+    name: String,
+    output: String,
+    weight: Option<f64>,
+    grad_weight: Option<f64>,
+    bias: Option<f64>,
+    probe_mean: f64,
+    probe_active: usize,
+    probe_len: usize,
+}
+
+impl Row {
+    fn new(layer: &LayerSnapshot) -> Self {
+        let activation = &layer.probe_activation;
+        Self {
+            name: layer.name.clone(),
+            output: layer.output_shape.to_string(),
+            weight: layer.weight.as_ref().map(|w| mean_abs(w.iter())),
+            grad_weight: layer.grad_weight.as_ref().map(|g| mean_abs(g.iter())),
+            bias: layer.bias.as_ref().map(|b| mean_abs(b.iter())),
+            probe_mean: activation.iter().map(|&v| f64::from(v)).sum::<f64>()
+                / activation.len().max(1) as f64,
+            probe_active: activation.iter().filter(|&&v| v > 0.0).count(),
+            probe_len: activation.len(),
         }
-        ui.end_row();
-        for layer in &snapshot.layers {
-            ui.label(&layer.name);
-            ui.label(layer.output_shape.to_string());
-            let stat = |values: Option<f64>| values.map_or_else(|| "—".to_string(), |v| format!("{v:.2e}"));
-            ui.label(stat(layer.weight.as_ref().map(|w| mean_abs(w.iter()))))
-                .on_hover_text("Mean absolute weight: grows when the layer learns strong features, explodes when training diverges");
-            ui.label(stat(layer.grad_weight.as_ref().map(|g| mean_abs(g.iter()))))
-                .on_hover_text("Mean absolute gradient of the last batch: near zero means the layer has stopped learning (or saturated)");
-            ui.label(stat(layer.bias.as_ref().map(|b| mean_abs(b.iter()))));
-            let activation = &layer.probe_activation;
-            let mean = activation.iter().map(|&v| f64::from(v)).sum::<f64>() / activation.len().max(1) as f64;
-            let active = activation.iter().filter(|&&v| v > 0.0).count();
-            ui.label(format!("{mean:.3} ({active}/{} > 0)", activation.len()))
-                .on_hover_text("The first test sample's activations in this layer");
+    }
+}
+
+/// The table, with its rows kept until a new snapshot arrives.
+#[derive(Default)]
+pub struct LayersPanel {
+    rows: Vec<Row>,
+    shown: Option<Arc<Snapshot>>,
+}
+
+impl LayersPanel {
+    pub fn ui(&mut self, ui: &mut Ui, info: Option<&RunInfo>, snapshot: Option<Arc<Snapshot>>) {
+        let Some(info) = info else {
+            ui.label("Loading the data…");
+            return;
+        };
+        ui.label(format!(
+            "{}: {} training and {} test samples of {}, {} classes; {} parameters",
+            info.dataset,
+            info.train_samples,
+            info.test_samples,
+            info.input_shape,
+            info.classes,
+            info.parameter_count
+        ));
+        let Some(snapshot) = snapshot else {
+            return;
+        };
+        if !self
+            .shown
+            .as_ref()
+            .is_some_and(|shown| Arc::ptr_eq(shown, &snapshot))
+        {
+            self.rows = snapshot.layers.iter().map(Row::new).collect();
+            self.shown = Some(snapshot);
+        }
+        Grid::new("layers").striped(true).num_columns(6).show(ui, |ui| {
+            for heading in ["layer", "output", "mean |W|", "mean |dL/dW|", "mean |b|", "probe: mean activation"] {
+                ui.label(RichText::new(heading).strong());
+            }
             ui.end_row();
-        }
-    });
+            let stat = |value: Option<f64>| value.map_or_else(|| "—".to_string(), |v| format!("{v:.2e}"));
+            for row in &self.rows {
+                ui.label(&row.name);
+                ui.label(&row.output);
+                ui.label(stat(row.weight)).on_hover_text(
+                    "Mean absolute weight: grows when the layer learns strong features, explodes when training diverges",
+                );
+                ui.label(stat(row.grad_weight)).on_hover_text(
+                    "Mean absolute gradient of the last batch: near zero means the layer has stopped learning (or saturated)",
+                );
+                ui.label(stat(row.bias));
+                ui.label(format!("{:.3} ({}/{} > 0)", row.probe_mean, row.probe_active, row.probe_len))
+                    .on_hover_text("The first test sample's activations in this layer");
+                ui.end_row();
+            }
+        });
+    }
 }

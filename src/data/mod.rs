@@ -36,7 +36,7 @@ pub enum DataError {
 }
 
 /// One split: inputs [samples, features] and a class label per row.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Split {
     pub inputs: Array2<f32>,
     pub labels: Vec<usize>,

@@ -287,15 +287,17 @@ impl Trainer {
 
     /// Loss and accuracy on the test split (inference: no dropout).
     pub fn evaluate_test(&mut self) -> Result<Evaluation, TrainError> {
-        let evaluation = self.evaluate_test_while(&|| true)?;
+        let evaluation = self.evaluate_test_while(&|| true, None)?;
         Ok(evaluation.expect("an evaluation never told to stop finishes"))
     }
 
     /// [`Trainer::evaluate_test`] that asks `keep_going` between chunks of rows and gives up
     /// (None) when it says no: the app's trainer thread stops promptly mid-evaluation.
+    /// `outputs`, if given, receives the network's outputs [test samples, outputs].
     pub fn evaluate_test_while(
         &mut self,
         keep_going: &dyn Fn() -> bool,
+        outputs: Option<&mut Array2<f32>>,
     ) -> Result<Option<Evaluation>, TrainError> {
         evaluate_while(
             &mut self.network,
@@ -304,6 +306,7 @@ impl Trainer {
             &self.data.test.labels,
             self.settings.loss,
             keep_going,
+            outputs,
         )
     }
 }
@@ -348,11 +351,12 @@ pub fn evaluate(
     labels: &[usize],
     loss: crate::nn::Loss,
 ) -> Result<Evaluation, TrainError> {
-    let evaluation = evaluate_while(network, inputs, targets, labels, loss, &|| true)?;
+    let evaluation = evaluate_while(network, inputs, targets, labels, loss, &|| true, None)?;
     Ok(evaluation.expect("an evaluation never told to stop finishes"))
 }
 
 /// [`evaluate`], asking `keep_going` before each chunk of rows; None if it said no.
+/// `outputs`, if given, receives the network's outputs [n, outputs].
 pub fn evaluate_while(
     network: &mut Network,
     inputs: &Array2<f32>,
@@ -360,8 +364,12 @@ pub fn evaluate_while(
     labels: &[usize],
     loss: crate::nn::Loss,
     keep_going: &dyn Fn() -> bool,
+    mut outputs: Option<&mut Array2<f32>>,
 ) -> Result<Option<Evaluation>, TrainError> {
     let n = inputs.nrows();
+    if let Some(outputs) = outputs.as_deref_mut() {
+        *outputs = Array2::zeros((n, network.output_shape().len()));
+    }
     let (mut loss_sum, mut correct) = (0.0, 0);
     for start in (0..n).step_by(EVAL_CHUNK) {
         if !keep_going() {
@@ -370,6 +378,9 @@ pub fn evaluate_while(
         let end = (start + EVAL_CHUNK).min(n);
         let output = network.forward(inputs.slice(s![start..end, ..]), None)?;
         correct += count_correct(output.view(), &labels[start..end]);
+        if let Some(outputs) = outputs.as_deref_mut() {
+            outputs.slice_mut(s![start..end, ..]).assign(output);
+        }
         loss_sum += network.loss(loss, targets.slice(s![start..end, ..]))? * (end - start) as f64;
     }
     let samples = n.max(1) as f64;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use ndarray::{Array1, Array2, s};
 
 use super::{Evaluation, RunConfig, SettingChange, TrainError, Trainer};
+use crate::data::Split;
 use crate::nn::{Network, Shape};
 
 /// How often, at most, the worker publishes losses, status and a snapshot while running
@@ -27,6 +28,8 @@ const EVALUATION_INTERVAL: Duration = Duration::from_millis(250);
 const EVALUATION_SPACING: u32 = 20;
 /// Evaluations at the start of a run that come every EVALUATION_INTERVAL whatever they cost.
 const EARLY_EVALUATIONS: usize = 8;
+/// Points per side of the grid over the input plane (2-D datasets).
+const PLANE_RESOLUTION: usize = 48;
 /// Capacity of the command and update channels.
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -51,6 +54,8 @@ pub enum Command {
     SetSpeed(Speed),
     /// A setting that applies from the next batch on, weights untouched.
     Change(SettingChange),
+    /// Show the views for this sample: a test image picked in the gallery, or a drawing.
+    SetProbe(Probe),
     /// Makes the trainer thread panic, as a bug would: the app must survive it and say so.
     /// Only tests send it.
     #[doc(hidden)]
@@ -95,6 +100,21 @@ pub struct RunInfo {
     pub test_samples: usize,
     pub parameter_count: usize,
     pub summary: String,
+    /// The test split, for the gallery and the confusion matrix: [test_samples, input_len].
+    pub test: Arc<Split>,
+    /// The training split, for 2-D datasets only (the decision boundary's points).
+    pub train_points: Option<Arc<Split>>,
+}
+
+/// The sample whose activations the views show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe {
+    /// [input_len]
+    pub input: Array1<f32>,
+    /// The test sample it is, if it is one.
+    pub test_index: Option<usize>,
+    /// What to call it: "test sample 12", "your drawing".
+    pub name: String,
 }
 
 /// What the worker tells the app.
@@ -133,17 +153,57 @@ pub struct LayerSnapshot {
     /// dL/dW and dL/db of the last batch.
     pub grad_weight: Option<Array2<f32>>,
     pub grad_bias: Option<Array1<f32>>,
+    /// What the last recorded batch changed: W after minus W before, and the same for b.
+    pub update_weight: Option<Array2<f32>>,
+    pub update_bias: Option<Array1<f32>>,
     /// This layer's output for the probe sample, [output_len].
     pub probe_activation: Array1<f32>,
+    /// z = W·x + b before the activation, for layers with parameters, [output_len].
+    pub probe_pre_activation: Option<Array1<f32>>,
+}
+
+/// Every layer's output over a grid of the 2-D input plane (2-D datasets only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlaneOutputs {
+    /// Points per side of the grid.
+    pub resolution: usize,
+    /// The plane's extent: x from `x.0` to `x.1`, y from `y.0` to `y.1`.
+    pub x: (f32, f32),
+    pub y: (f32, f32),
+    /// Per layer, [resolution * resolution, layer outputs]; grid row 0 is the top (largest y),
+    /// column 0 the left (smallest x).
+    pub layers: Vec<Array2<f32>>,
+}
+
+impl PlaneOutputs {
+    /// The input point at grid row `row`, column `col`.
+    pub fn point(&self, row: usize, col: usize) -> [f32; 2] {
+        let t = |i: usize| i as f32 / (self.resolution.max(2) - 1) as f32;
+        [
+            self.x.0 + (self.x.1 - self.x.0) * t(col),
+            self.y.1 - (self.y.1 - self.y.0) * t(row),
+        ]
+    }
+}
+
+/// The network's outputs for every test sample at one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestOutputs {
+    pub step: u64,
+    /// [test_samples, outputs]
+    pub outputs: Array2<f32>,
 }
 
 /// The network at one moment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Snapshot {
     pub step: u64,
-    /// The probe sample (the first test sample), [input_len].
-    pub probe_input: Array1<f32>,
+    /// The batch whose update `update_weight` holds.
+    pub update_step: Option<u64>,
+    pub probe: Arc<Probe>,
     pub layers: Vec<LayerSnapshot>,
+    pub plane: Option<Arc<PlaneOutputs>>,
+    pub test_outputs: Option<Arc<TestOutputs>>,
 }
 
 /// A value one side replaces and the other reads, never waiting for each other for longer than
@@ -278,8 +338,16 @@ impl Outbox {
 /// What the worker loop keeps between batches.
 struct Session<'a> {
     trainer: Trainer,
+    /// A copy of the network for the views: the probe sample and the plane grid go through it,
+    /// and it holds the weights from before a recorded batch.
     probe: Network,
-    probe_input: Array1<f32>,
+    probe_sample: Arc<Probe>,
+    /// [PLANE_RESOLUTION², 2] grid points and the plane's extent, for 2-D datasets.
+    plane_grid: Option<(Array2<f32>, (f32, f32), (f32, f32))>,
+    /// ΔW and Δb of the last recorded batch, per layer (None for layers without parameters).
+    updates: Vec<Option<(Array2<f32>, Array1<f32>)>>,
+    update_step: Option<u64>,
+    test_outputs: Option<Arc<TestOutputs>>,
     outbox: &'a mut Outbox,
     snapshot: &'a Latest<Snapshot>,
     stop: &'a AtomicBool,
@@ -318,6 +386,7 @@ fn run(
         }
     };
     let data = trainer.data();
+    let two_d = data.input_shape.len() == 2;
     outbox.push(Update::Ready(RunInfo {
         dataset: data.name.clone(),
         input_shape: data.input_shape,
@@ -326,11 +395,22 @@ fn run(
         test_samples: data.test.len(),
         parameter_count: trainer.network().parameter_count(),
         summary: trainer.network().summary(),
+        test: Arc::new(data.test.clone()),
+        train_points: two_d.then(|| Arc::new(data.train.clone())),
     }));
-    let probe_input = data.test.inputs.row(0).to_owned();
+    let probe_sample = Arc::new(Probe {
+        input: data.test.inputs.row(0).to_owned(),
+        test_index: Some(0),
+        name: "test sample 0".into(),
+    });
+    let plane_grid = two_d.then(|| plane_grid(data));
     let mut session = Session {
         probe: trainer.network().clone(),
-        probe_input,
+        probe_sample,
+        plane_grid,
+        updates: Vec::new(),
+        update_step: None,
+        test_outputs: None,
         trainer,
         outbox,
         snapshot,
@@ -386,7 +466,8 @@ impl Session<'_> {
                 continue;
             }
             if self.running && Instant::now() >= next_step_at {
-                self.train_batch();
+                let publishing = self.last_publish.elapsed() >= PUBLISH_INTERVAL;
+                self.train_batch(publishing);
                 next_step_at = match self.speed {
                     Speed::Full => Instant::now(),
                     Speed::StepsPerSecond(rate) => {
@@ -402,7 +483,7 @@ impl Session<'_> {
                 if self.last_evaluation.elapsed() >= spacing {
                     self.evaluate();
                 }
-                if self.last_publish.elapsed() >= PUBLISH_INTERVAL || !self.running {
+                if publishing || !self.running {
                     self.publish();
                 }
             }
@@ -421,7 +502,7 @@ impl Session<'_> {
             }
             Command::Step => {
                 self.running = false;
-                self.train_batch();
+                self.train_batch(true);
                 self.evaluate();
             }
             Command::StepEpoch => {
@@ -440,10 +521,11 @@ impl Session<'_> {
                         Err(TryRecvError::Empty) => {}
                         Err(TryRecvError::Disconnected) => return Err(Stopped),
                     }
-                    if !self.train_batch() {
+                    let publishing = self.last_publish.elapsed() >= PUBLISH_INTERVAL;
+                    if !self.train_batch(publishing) {
                         break;
                     }
-                    if self.last_publish.elapsed() >= PUBLISH_INTERVAL {
+                    if publishing {
                         self.publish();
                     }
                 }
@@ -455,6 +537,19 @@ impl Session<'_> {
             }
             Command::SetSpeed(speed) => self.speed = speed,
             Command::Crash => panic!("crash requested"),
+            Command::SetProbe(probe) => {
+                let expected = self.trainer.network().input_shape().len();
+                if probe.input.len() == expected && probe.input.iter().all(|v| v.is_finite()) {
+                    self.probe_sample = Arc::new(probe);
+                } else {
+                    self.outbox.push(Update::Refused(format!(
+                        "{} cannot be the probe: the network takes {expected} finite inputs, \
+                         it has {}",
+                        probe.name,
+                        probe.input.len()
+                    )));
+                }
+            }
             Command::Change(change) => match self.trainer.change(change) {
                 Ok(()) => {
                     if let Some(&event) = self.trainer.events().last() {
@@ -469,13 +564,31 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// One batch; false (and paused) if training cannot go on.
-    fn train_batch(&mut self) -> bool {
+    /// One batch; false (and paused) if training cannot go on. With `record_update`, what the
+    /// batch changed in each layer is kept for the views (a copy of the weights before it).
+    fn train_batch(&mut self, record_update: bool) -> bool {
+        if record_update {
+            self.probe.copy_params_from(self.trainer.network());
+        }
         let started = Instant::now();
         let result = self.trainer.train_batch();
         self.training_secs += started.elapsed().as_secs_f64();
         match result {
             Ok(report) => {
+                if record_update {
+                    self.updates = self
+                        .trainer
+                        .network()
+                        .layers()
+                        .iter()
+                        .zip(self.probe.layers())
+                        .map(|(after, before)| {
+                            let (after, before) = (after.params()?, before.params()?);
+                            Some((&after.weight - &before.weight, &after.bias - &before.bias))
+                        })
+                        .collect();
+                    self.update_step = Some(report.step);
+                }
                 self.losses.push(LossPoint {
                     step: report.step,
                     epochs: self.epochs(),
@@ -515,11 +628,18 @@ impl Session<'_> {
         self.evaluated_step = Some(self.trainer.step());
         let started = Instant::now();
         let stop = self.stop;
+        let mut outputs = Array2::zeros((0, 0));
         let result = self
             .trainer
-            .evaluate_test_while(&|| !stop.load(Ordering::Relaxed));
+            .evaluate_test_while(&|| !stop.load(Ordering::Relaxed), Some(&mut outputs));
         self.evaluation_time = started.elapsed();
         self.evaluations += 1;
+        if matches!(result, Ok(Some(_))) && outputs.iter().all(|v| v.is_finite()) {
+            self.test_outputs = Some(Arc::new(TestOutputs {
+                step: self.trainer.step(),
+                outputs,
+            }));
+        }
         match result {
             Ok(Some(test)) if test.loss.is_finite() => {
                 self.outbox.push(Update::Evaluated(EvaluationPoint {
@@ -564,18 +684,32 @@ impl Session<'_> {
         self.last_publish = Instant::now();
     }
 
-    /// Copies weights and gradients, and runs the probe sample through a copy of the network.
+    /// Copies weights and gradients, and runs the plane grid and the probe sample through a
+    /// copy of the network.
     fn take_snapshot(&mut self) -> Snapshot {
         let network = self.trainer.network();
         self.probe.copy_params_from(network);
-        let input = self.probe_input.view().insert_axis(ndarray::Axis(0));
+        let plane = self.plane_grid.as_ref().and_then(|(grid, x, y)| {
+            self.probe.forward(grid.view(), None).ok()?;
+            Some(Arc::new(PlaneOutputs {
+                resolution: PLANE_RESOLUTION,
+                x: *x,
+                y: *y,
+                layers: (1..=network.layers().len())
+                    .map(|i| self.probe.activation(i).clone())
+                    .collect(),
+            }))
+        });
+        let input = self.probe_sample.input.view().insert_axis(ndarray::Axis(0));
         let probe_ok = self.probe.forward(input, None).is_ok();
+        let row = |a: &Array2<f32>| a.slice(s![0, ..]).to_owned();
         let layers = network
             .layers()
             .iter()
             .enumerate()
             .map(|(i, layer)| {
                 let params = layer.params();
+                let update = self.updates.get(i).and_then(Option::as_ref);
                 LayerSnapshot {
                     name: layer.spec().describe(),
                     output_shape: layer.output_shape(),
@@ -583,18 +717,59 @@ impl Session<'_> {
                     bias: params.map(|p| p.bias.clone()),
                     grad_weight: params.map(|p| p.grad_weight.clone()),
                     grad_bias: params.map(|p| p.grad_bias.clone()),
+                    update_weight: update.map(|u| u.0.clone()),
+                    update_bias: update.map(|u| u.1.clone()),
                     probe_activation: if probe_ok {
-                        self.probe.activation(i + 1).slice(s![0, ..]).to_owned()
+                        row(self.probe.activation(i + 1))
                     } else {
                         Array1::zeros(layer.output_shape().len())
                     },
+                    probe_pre_activation: self.probe.layers()[i]
+                        .pre_activation()
+                        .filter(|_| probe_ok && params.is_some())
+                        .map(row),
                 }
             })
             .collect();
         Snapshot {
             step: self.trainer.step(),
-            probe_input: self.probe_input.clone(),
+            update_step: self.update_step,
+            probe: self.probe_sample.clone(),
             layers,
+            plane,
+            test_outputs: self.test_outputs.clone(),
         }
     }
+}
+
+/// The grid over the plane that holds `data`'s points, with a margin: [PLANE_RESOLUTION², 2].
+fn plane_grid(data: &crate::data::Dataset) -> (Array2<f32>, (f32, f32), (f32, f32)) {
+    let points = data
+        .train
+        .inputs
+        .rows()
+        .into_iter()
+        .chain(data.test.inputs.rows());
+    let (mut low, mut high) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
+    for point in points {
+        for axis in 0..2 {
+            low[axis] = low[axis].min(point[axis]);
+            high[axis] = high[axis].max(point[axis]);
+        }
+    }
+    // a square plane, so that circles look round
+    let centre = [(low[0] + high[0]) / 2.0, (low[1] + high[1]) / 2.0];
+    let half = ((high[0] - low[0]).max(high[1] - low[1]) / 2.0 * 1.15).max(0.5);
+    let half = if half.is_finite() { half } else { 1.0 };
+    let x = (centre[0] - half, centre[0] + half);
+    let y = (centre[1] - half, centre[1] + half);
+    let plane = PlaneOutputs {
+        resolution: PLANE_RESOLUTION,
+        x,
+        y,
+        layers: Vec::new(),
+    };
+    let n = PLANE_RESOLUTION;
+    let grid = Array2::from_shape_fn((n * n, 2), |(i, axis)| plane.point(i / n, i % n)[axis]);
+    (grid, x, y)
 }

@@ -12,6 +12,7 @@ use super::palette;
 use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
 use super::toolbar::{Toolbar, ToolbarAction};
+use super::views::{ViewAction, ViewKind, Views};
 use crate::train::worker::{Command, Speed, Worker};
 use crate::train::{Preset, RunConfig};
 
@@ -22,6 +23,9 @@ pub struct Preferences {
     pub curves: CurvesPanel,
     pub speed: Speed,
     pub dark_mode: bool,
+    /// The views switched on in the central area.
+    #[serde(default = "super::views::default_views")]
+    pub views: Vec<ViewKind>,
 }
 
 impl Default for Preferences {
@@ -32,6 +36,7 @@ impl Default for Preferences {
             curves: CurvesPanel::default(),
             speed: Speed::Full,
             dark_mode: true,
+            views: super::views::default_views(),
         }
     }
 }
@@ -94,6 +99,7 @@ pub struct BackpropLab {
     toolbar: Toolbar,
     settings: SettingsPanel,
     layers: LayersPanel,
+    views: Views,
     frame_times: FrameTimes,
     perf_log: Option<std::path::PathBuf>,
     egui_ctx: egui::Context,
@@ -129,6 +135,7 @@ impl BackpropLab {
             toolbar: Toolbar::new(preferences.speed),
             settings: SettingsPanel::new(preferences.config.clone()),
             layers: LayersPanel::default(),
+            views: Views::default(),
             frame_times: FrameTimes::default(),
             perf_log: launch.perf_log.clone(),
             egui_ctx: cc.egui_ctx.clone(),
@@ -148,6 +155,20 @@ impl BackpropLab {
 
     pub fn active_config(&self) -> &RunConfig {
         &self.active
+    }
+
+    /// The views' state (for tests: what the pointer reads, what is selected).
+    pub fn views(&self) -> &Views {
+        &self.views
+    }
+
+    pub fn views_mut(&mut self) -> &mut Views {
+        &mut self.views
+    }
+
+    /// Switches the views in `shown` on and every other off.
+    pub fn show_views(&mut self, shown: &[ViewKind]) {
+        self.preferences.views = shown.to_vec();
     }
 
     /// The running worker, if any.
@@ -401,7 +422,18 @@ impl eframe::App for BackpropLab {
             });
         egui::CentralPanel::default().show(ui, |ui| {
             self.alert_ui(ui);
-            self.preferences.curves.ui(ui, &self.run);
+            let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
+            let action = self.views.ui(
+                ui,
+                &mut self.preferences.views,
+                &mut self.preferences.curves,
+                &self.run,
+                &self.active.layers,
+                snapshot.as_ref(),
+            );
+            if let Some(ViewAction::SetProbe(probe)) = action {
+                self.command(Command::SetProbe(probe));
+            }
         });
     }
 

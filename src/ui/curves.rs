@@ -9,6 +9,9 @@ use super::palette;
 use super::run_view::RunView;
 use super::series::Point;
 
+/// Points drawn per line at most (a plot is not wider than this in pixels).
+const MAX_DRAWN: usize = 1600;
+
 /// What the x axis counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum XAxis {
@@ -53,15 +56,32 @@ impl CurvesPanel {
         }
     }
 
+    /// The points of a line, at most about MAX_DRAWN of them: beyond that, each bucket of
+    /// neighbours keeps its lowest and its highest point (in order), so spikes stay visible.
     fn line_points(&self, points: &[Point]) -> PlotPoints<'static> {
+        let xy = |p: &Point| [self.x(p), self.y(p.value)];
+        if points.len() <= MAX_DRAWN {
+            return points.iter().map(xy).collect();
+        }
+        let bucket = points.len().div_ceil(MAX_DRAWN / 2);
         points
-            .iter()
-            .map(|p| [self.x(p), self.y(p.value)])
+            .chunks(bucket)
+            .flat_map(|chunk| {
+                let by_value = |a: &&Point, b: &&Point| a.value.total_cmp(&b.value);
+                let low = chunk.iter().min_by(by_value).unwrap_or(&chunk[0]);
+                let high = chunk.iter().max_by(by_value).unwrap_or(&chunk[0]);
+                if low.step <= high.step {
+                    [low, high]
+                } else {
+                    [high, low]
+                }
+            })
+            .map(xy)
             .collect()
     }
 
     pub fn ui(&mut self, ui: &mut Ui, run: &RunView) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Smoothing");
             ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.99))
                 .on_hover_text("Exponential moving average of the training loss, as TensorBoard draws it: s = w * s + (1 - w) * loss");
@@ -74,8 +94,8 @@ impl CurvesPanel {
                 .on_hover_text("One epoch is one pass over the training split");
         });
         let height = ui.available_height();
-        let accuracy_height = (height * 0.35).max(120.0);
-        self.loss_plot(ui, run, (height - accuracy_height - 8.0).max(160.0));
+        let accuracy_height = (height * 0.35).max(60.0);
+        self.loss_plot(ui, run, (height - accuracy_height - 8.0).max(80.0));
         self.accuracy_plot(ui, run, accuracy_height);
     }
 

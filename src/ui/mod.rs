@@ -9,6 +9,7 @@ mod run_view;
 mod series;
 mod settings_panel;
 mod toolbar;
+pub mod views;
 
 pub use app::{BackpropLab, Launch, Preferences};
 pub use curves::{CurvesPanel, XAxis};

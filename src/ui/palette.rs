@@ -18,3 +18,52 @@ pub const PENDING: Color32 = Color32::from_rgb(230, 170, 40);
 pub fn faint(color: Color32) -> Color32 {
     color.gamma_multiply(0.25)
 }
+
+/// Positive values (weights, activations, class 1 of a binary set): blue, as TensorFlow
+/// Playground draws them...
+pub const POSITIVE: Color32 = Color32::from_rgb(33, 102, 172);
+/// ...and negative ones orange.
+pub const NEGATIVE: Color32 = Color32::from_rgb(230, 120, 20);
+/// Right and wrong predictions.
+pub const CORRECT: Color32 = Color32::from_rgb(52, 168, 83);
+pub const WRONG: Color32 = Color32::from_rgb(217, 48, 37);
+
+/// Entries in each colormap's lookup table.
+const LEVELS: usize = 256;
+
+fn lookup(gradient: colorous::Gradient) -> [Color32; LEVELS] {
+    std::array::from_fn(|i| {
+        let c = gradient.eval_rational(i, LEVELS);
+        Color32::from_rgb(c.r, c.g, c.b)
+    })
+}
+
+fn level(t: f32) -> usize {
+    if t.is_nan() {
+        return LEVELS / 2;
+    }
+    ((t.clamp(0.0, 1.0) * (LEVELS - 1) as f32).round()) as usize
+}
+
+/// The diverging colormap (ColorBrewer red-blue): `t` in [-1, 1], negative orange-red, zero
+/// white, positive blue. Out-of-range values are clamped.
+pub fn diverging(t: f32) -> Color32 {
+    static TABLE: std::sync::OnceLock<[Color32; LEVELS]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| lookup(colorous::RED_BLUE))[level((t + 1.0) / 2.0)]
+}
+
+/// The sequential colormap (viridis) for values that are never negative: `t` in [0, 1].
+pub fn sequential(t: f32) -> Color32 {
+    static TABLE: std::sync::OnceLock<[Color32; LEVELS]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| lookup(colorous::VIRIDIS))[level(t)]
+}
+
+/// One colour per class (Tableau 10), for points and multi-class decision regions. Binary sets
+/// use NEGATIVE for class 0 and POSITIVE for class 1, as the boundary view does.
+pub fn class_color(class: usize, classes: usize) -> Color32 {
+    if classes <= 2 {
+        return if class == 0 { NEGATIVE } else { POSITIVE };
+    }
+    let c = colorous::TABLEAU10[class % colorous::TABLEAU10.len()];
+    Color32::from_rgb(c.r, c.g, c.b)
+}

@@ -1,0 +1,254 @@
+//! The decision boundary of a 2-D dataset: the model's output over the input plane as a picture
+//! behind the training points (and the test points), updating live.
+
+use std::sync::Arc;
+
+use egui::{Color32, ColorImage, TextureOptions, Ui};
+use egui_plot::PlotPoint;
+
+use super::heat::{self, CachedTexture};
+use crate::nn::predicted_class;
+use crate::train::worker::{PlaneOutputs, RunInfo, Snapshot};
+use crate::ui::palette;
+
+/// The model's output at the pointer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundaryReadout {
+    pub point: [f32; 2],
+    /// The grid point nearest the pointer, and the outputs there.
+    pub grid: [f32; 2],
+    pub outputs: Vec<f32>,
+}
+
+pub struct BoundaryView {
+    pub show_test: bool,
+    pub discretize: bool,
+    texture: CachedTexture<(usize, bool, bool)>,
+    pub readout: Option<BoundaryReadout>,
+}
+
+impl Default for BoundaryView {
+    fn default() -> Self {
+        Self {
+            show_test: true,
+            discretize: false,
+            texture: CachedTexture::new("decision boundary"),
+            readout: None,
+        }
+    }
+}
+
+/// The colour of the plane where the model outputs `outputs`.
+fn region_color(outputs: &[f32], classes: usize, discretize: bool, dark: bool) -> Color32 {
+    let class = predicted_class(ndarray::ArrayView1::from(outputs));
+    let confidence = if outputs.len() == 1 {
+        (2.0 * outputs[0] - 1.0).abs()
+    } else {
+        let k = outputs.len() as f32;
+        (outputs.get(class).copied().unwrap_or(0.0) - 1.0 / k) / (1.0 - 1.0 / k)
+    };
+    let strength = if discretize {
+        1.0
+    } else {
+        confidence.clamp(0.0, 1.0)
+    };
+    let color = palette::class_color(class, classes.max(outputs.len()));
+    let background = if dark {
+        Color32::from_gray(27)
+    } else {
+        Color32::WHITE
+    };
+    background.lerp_to_gamma(color, 0.12 + 0.5 * strength)
+}
+
+fn picture(
+    plane: &PlaneOutputs,
+    classes: usize,
+    discretize: bool,
+    dark: bool,
+) -> Option<ColorImage> {
+    let outputs = plane.layers.last()?;
+    let n = plane.resolution;
+    let pixels = outputs
+        .rows()
+        .into_iter()
+        .map(|row| {
+            region_color(
+                row.as_slice().unwrap_or(&row.to_vec()),
+                classes,
+                discretize,
+                dark,
+            )
+        })
+        .collect();
+    Some(ColorImage::new([n, n], pixels))
+}
+
+/// Adds a filled octagon-ish disc to `mesh`.
+fn disc(mesh: &mut egui::Mesh, centre: egui::Pos2, radius: f32, color: Color32) {
+    const SIDES: u32 = 10;
+    let first = mesh.vertices.len() as u32;
+    mesh.colored_vertex(centre, color);
+    for k in 0..SIDES {
+        let angle = std::f32::consts::TAU * k as f32 / SIDES as f32;
+        mesh.colored_vertex(
+            centre + radius * egui::vec2(angle.cos(), angle.sin()),
+            color,
+        );
+    }
+    for k in 0..SIDES {
+        mesh.add_triangle(first, first + 1 + k, first + 1 + (k + 1) % SIDES);
+    }
+}
+
+impl BoundaryView {
+    pub fn ui(&mut self, ui: &mut Ui, info: Option<&RunInfo>, snapshot: Option<&Arc<Snapshot>>) {
+        self.readout = None;
+        let Some(info) = info else {
+            ui.label("Waiting for the trainer...");
+            return;
+        };
+        let (Some(train), Some(snapshot)) = (info.train_points.as_ref(), snapshot) else {
+            ui.label(format!(
+                "The decision boundary needs a 2-D dataset; {} has {} inputs per sample.",
+                info.dataset,
+                info.input_shape.len()
+            ));
+            return;
+        };
+        let Some(plane) = snapshot.plane.as_ref() else {
+            ui.label("Waiting for the model's first pass over the plane...");
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.checkbox(&mut self.show_test, "Test points")
+                .on_hover_text(
+                    "Also show the test points (hollow), which the model never trains on",
+                );
+            ui.checkbox(&mut self.discretize, "Discretize")
+                .on_hover_text("Colour each region by the predicted class only, not by confidence");
+            ui.label(
+                egui::RichText::new(
+                    "filled: training points; colour: predicted class, brighter = more confident",
+                )
+                .weak(),
+            );
+        });
+        let dark = ui.visuals().dark_mode;
+        let key = (Arc::as_ptr(snapshot) as usize, self.discretize, dark);
+        let discretize = self.discretize;
+        let texture = self
+            .texture
+            .get(ui, key, TextureOptions::LINEAR, || {
+                picture(plane, info.classes, discretize, dark)
+                    .unwrap_or_else(|| ColorImage::filled([1, 1], Color32::TRANSPARENT))
+            })
+            .id();
+        let (x, y) = (plane.x, plane.y);
+        let space = ui.available_rect_before_wrap();
+        let (rect, response) = ui.allocate_exact_size(space.size(), egui::Sense::hover());
+        let square = heat::fit(rect.shrink2(egui::vec2(24.0, 12.0)), 1.0, 1.0)
+            .translate(egui::vec2(10.0, -6.0));
+        let painter = ui.painter_at(rect);
+        painter.image(texture, square, super::weights::full_uv(), Color32::WHITE);
+        let to_screen = |p: [f32; 2]| {
+            egui::pos2(
+                square.left() + (p[0] - x.0) / (x.1 - x.0) * square.width(),
+                square.bottom() - (p[1] - y.0) / (y.1 - y.0) * square.height(),
+            )
+        };
+        // the points as one mesh: thousands of them cost one shape
+        let classes = info.classes.max(2);
+        let radius = (square.width() / 150.0).clamp(2.0, 4.5);
+        let mut mesh = egui::Mesh::default();
+        let outline = if dark {
+            Color32::from_gray(20)
+        } else {
+            Color32::WHITE
+        };
+        let mut add = |split: &crate::data::Split, hollow: bool| {
+            for (row, &label) in split.inputs.rows().into_iter().zip(&split.labels) {
+                let centre = to_screen([row[0], row[1]]);
+                let color = palette::class_color(label, classes);
+                disc(
+                    &mut mesh,
+                    centre,
+                    radius + 1.0,
+                    if hollow { color } else { outline },
+                );
+                disc(
+                    &mut mesh,
+                    centre,
+                    radius,
+                    if hollow { outline } else { color },
+                );
+            }
+        };
+        add(train, false);
+        if self.show_test {
+            add(&info.test, true);
+        }
+        painter.add(egui::Shape::mesh(mesh));
+        let text = ui.visuals().text_color();
+        let font = egui::FontId::proportional(11.0);
+        for (t, label_x, label_y) in [
+            (0.0, x.0, y.0),
+            (0.5, (x.0 + x.1) / 2.0, (y.0 + y.1) / 2.0),
+            (1.0, x.1, y.1),
+        ] {
+            painter.text(
+                egui::pos2(square.left() + t * square.width(), square.bottom() + 2.0),
+                egui::Align2::CENTER_TOP,
+                format!("{label_x:.1}"),
+                font.clone(),
+                text,
+            );
+            painter.text(
+                egui::pos2(square.left() - 4.0, square.bottom() - t * square.height()),
+                egui::Align2::RIGHT_CENTER,
+                format!("{label_y:.1}"),
+                font.clone(),
+                text,
+            );
+        }
+        let pointer = response
+            .hover_pos()
+            .filter(|p| square.contains(*p))
+            .map(|p| {
+                PlotPoint::new(
+                    f64::from(x.0 + (p.x - square.left()) / square.width() * (x.1 - x.0)),
+                    f64::from(y.0 + (square.bottom() - p.y) / square.height() * (y.1 - y.0)),
+                )
+            });
+        let response = egui::InnerResponse::new(pointer, response);
+        if let Some(pointer) = response.inner {
+            let point = [pointer.x as f32, pointer.y as f32];
+            let n = plane.resolution;
+            let fraction = |v: f32, range: (f32, f32)| (v - range.0) / (range.1 - range.0);
+            let col = (fraction(point[0], x) * (n - 1) as f32).round();
+            let row = ((1.0 - fraction(point[1], y)) * (n - 1) as f32).round();
+            if (0.0..n as f32).contains(&col) && (0.0..n as f32).contains(&row) {
+                let (row, col) = (row as usize, col as usize);
+                if let Some(outputs) = plane.layers.last() {
+                    let outputs: Vec<f32> = outputs.row(row * n + col).to_vec();
+                    let text = format!(
+                        "x = {:.2}, y = {:.2}\noutput {}",
+                        point[0],
+                        point[1],
+                        outputs
+                            .iter()
+                            .map(|&v| heat::format_value(v))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    response.response.on_hover_text_at_pointer(text);
+                    self.readout = Some(BoundaryReadout {
+                        point,
+                        grid: plane.point(row, col),
+                        outputs,
+                    });
+                }
+            }
+        }
+    }
+}

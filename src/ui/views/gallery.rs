@@ -1,0 +1,89 @@
+//! A gallery of test predictions: each test image with its true label and top-3 probability
+//! bars, green when right and red when wrong; clicking one makes it the probe sample.
+
+use std::sync::Arc;
+
+use egui::Ui;
+
+use super::confusion::test_probe;
+use super::predictions::{self, TestImages};
+use crate::nn::predicted_class;
+use crate::train::worker::{Probe, RunInfo, Snapshot};
+
+#[derive(Default)]
+pub struct GalleryView {
+    pub only_mistakes: bool,
+}
+
+impl GalleryView {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        info: Option<&RunInfo>,
+        snapshot: Option<&Arc<Snapshot>>,
+        images: &mut TestImages,
+    ) -> Option<Probe> {
+        let Some(info) = info else {
+            ui.label("Waiting for the trainer...");
+            return None;
+        };
+        let Some(snapshot) = snapshot else {
+            return None;
+        };
+        let Some(outputs) = snapshot.test_outputs.as_ref() else {
+            ui.label("Waiting for the first test evaluation...");
+            return None;
+        };
+        if outputs.outputs.nrows() != info.test.len() {
+            return None;
+        }
+        let labels = &info.test.labels;
+        let shown: Vec<usize> = (0..labels.len())
+            .filter(|&i| {
+                !self.only_mistakes || predicted_class(outputs.outputs.row(i)) != labels[i]
+            })
+            .collect();
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.only_mistakes, "Only mistakes")
+                .on_hover_text("Show only the test samples the model gets wrong");
+            ui.label(format!(
+                "{} of {} test samples, predictions at step {}; probe: {}",
+                shown.len(),
+                labels.len(),
+                outputs.step,
+                snapshot.probe.name
+            ));
+        });
+        let per_row = ((ui.available_width() / (predictions::CARD_SIZE.x + 6.0)) as usize).max(1);
+        let mut probe = None;
+        egui::ScrollArea::vertical()
+            .id_salt("gallery")
+            .auto_shrink([false, false])
+            .show_rows(
+                ui,
+                predictions::CARD_SIZE.y + 6.0,
+                shown.len().div_ceil(per_row),
+                |ui, rows| {
+                    for row in rows {
+                        ui.horizontal(|ui| {
+                            for &index in shown.iter().skip(row * per_row).take(per_row) {
+                                let is_probe = snapshot.probe.test_index == Some(index);
+                                let card = predictions::card(
+                                    ui,
+                                    images,
+                                    info,
+                                    index,
+                                    outputs.outputs.row(index),
+                                    is_probe,
+                                );
+                                if card.clicked() {
+                                    probe = Some(test_probe(info, index));
+                                }
+                            }
+                        });
+                    }
+                },
+            );
+        probe
+    }
+}

@@ -1,0 +1,600 @@
+//! Weight heatmaps: one layer's weights, gradients or last update as a picture, with the bias
+//! beside it, a colour bar, and the exact number under the pointer. Image models also show each
+//! first-layer unit's weights as a tile the shape of the input, and conv layers their filters and
+//! the feature maps of the probe sample.
+
+use std::sync::Arc;
+
+use egui::{Color32, ColorImage, Rect, RichText, Sense, TextureOptions, Ui, Vec2};
+use ndarray::{Array1, Array2};
+
+use super::heat::{self, CachedTexture, Scale};
+use crate::nn::{LayerSpec, Shape};
+use crate::train::worker::{LayerSnapshot, RunInfo, Snapshot};
+
+/// Which numbers of the layer to draw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Quantity {
+    #[default]
+    Weights,
+    /// dL/dW of the last batch.
+    Gradients,
+    /// W after minus W before the last recorded batch.
+    Update,
+}
+
+impl Quantity {
+    pub const ALL: [Quantity; 3] = [Quantity::Weights, Quantity::Gradients, Quantity::Update];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Quantity::Weights => "W",
+            Quantity::Gradients => "dL/dW",
+            Quantity::Update => "Delta W",
+        }
+    }
+
+    fn tooltip(self) -> &'static str {
+        match self {
+            Quantity::Weights => "The weights W themselves",
+            Quantity::Gradients => "dL/dW: how the last batch's loss changes with each weight",
+            Quantity::Update => "Delta W: what the optimizer changed at the last recorded step",
+        }
+    }
+
+    fn matrix(self, layer: &LayerSnapshot) -> Option<(&Array2<f32>, &Array1<f32>)> {
+        let (weight, bias) = match self {
+            Quantity::Weights => (&layer.weight, &layer.bias),
+            Quantity::Gradients => (&layer.grad_weight, &layer.grad_bias),
+            Quantity::Update => (&layer.update_weight, &layer.update_bias),
+        };
+        Some((weight.as_ref()?, bias.as_ref()?))
+    }
+}
+
+/// How the selected layer is laid out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// The matrix itself, outputs by inputs.
+    #[default]
+    Matrix,
+    /// One tile per unit (the input's image shape) or per conv filter and input channel.
+    Tiles,
+    /// A conv layer's output for the probe sample, one tile per filter.
+    FeatureMaps,
+}
+
+/// What is under the pointer, in the model's own numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightReadout {
+    pub layer: usize,
+    /// Output unit (or filter).
+    pub row: usize,
+    /// Input index into the layer's weight row (or the bias, when `column` is None).
+    pub column: Option<usize>,
+    pub value: f32,
+    pub text: String,
+}
+
+type TextureKey = (usize, usize, Quantity, Layout, [usize; 2]);
+
+pub struct WeightsView {
+    pub layer: Option<usize>,
+    pub quantity: Quantity,
+    pub layout: Layout,
+    picture: CachedTexture<TextureKey>,
+    bias: CachedTexture<TextureKey>,
+    /// What the pointer was over in the last frame.
+    pub readout: Option<WeightReadout>,
+    /// Where the last frame drew the picture (the matrix, tiles or maps).
+    pub picture_rect: Option<Rect>,
+}
+
+impl Default for WeightsView {
+    fn default() -> Self {
+        Self {
+            layer: None,
+            quantity: Quantity::Weights,
+            layout: Layout::Matrix,
+            picture: CachedTexture::new("weights"),
+            bias: CachedTexture::new("bias"),
+            readout: None,
+            picture_rect: None,
+        }
+    }
+}
+
+/// How one layer's numbers are arranged as tiles.
+#[derive(Clone, Copy, Debug)]
+struct TileGrid {
+    tile: [usize; 2],
+    tiles: usize,
+    columns: usize,
+}
+
+impl TileGrid {
+    fn new(tile: [usize; 2], tiles: usize, columns: usize) -> Self {
+        let columns = columns.clamp(1, tiles.max(1));
+        Self {
+            tile,
+            tiles,
+            columns,
+        }
+    }
+
+    fn rows(&self) -> usize {
+        self.tiles.div_ceil(self.columns)
+    }
+
+    /// Picture size with one pixel between tiles.
+    fn size(&self) -> [usize; 2] {
+        [
+            self.columns * (self.tile[0] + 1) - 1,
+            self.rows() * (self.tile[1] + 1) - 1,
+        ]
+    }
+
+    /// (tile, x, y within the tile) at a picture pixel, None on a gap.
+    fn locate(&self, px: usize, py: usize) -> Option<(usize, usize, usize)> {
+        let (tx, x) = (px / (self.tile[0] + 1), px % (self.tile[0] + 1));
+        let (ty, y) = (py / (self.tile[1] + 1), py % (self.tile[1] + 1));
+        let tile = ty * self.columns + tx;
+        (x < self.tile[0] && y < self.tile[1] && tile < self.tiles).then_some((tile, x, y))
+    }
+
+    /// Paints `value(tile, x, y)` into a picture; gaps are transparent.
+    fn image(&self, scale: Scale, value: impl Fn(usize, usize, usize) -> f32) -> ColorImage {
+        let [width, height] = self.size();
+        let mut pixels = vec![Color32::TRANSPARENT; width * height];
+        for (i, pixel) in pixels.iter_mut().enumerate() {
+            if let Some((tile, x, y)) = self.locate(i % width, i / width) {
+                *pixel = scale.color(value(tile, x, y));
+            }
+        }
+        ColorImage::new([width, height], pixels)
+    }
+}
+
+/// A columns count that makes `tiles` tiles of aspect `tile_aspect` fill a space of `aspect`.
+fn columns_for(tiles: usize, tile_aspect: f32, aspect: f32) -> usize {
+    ((tiles as f32 * aspect / tile_aspect).sqrt().ceil() as usize).max(1)
+}
+
+/// The image shape a dense layer's inputs come from, when only flatten layers lie between it
+/// and an image input (the first layer of an image MLP).
+fn image_input(info: &RunInfo, specs: &[LayerSpec], layer: usize) -> Option<Shape> {
+    let flat_before = specs[..layer]
+        .iter()
+        .all(|spec| matches!(spec, LayerSpec::Flatten));
+    (flat_before && !info.input_shape.is_flat()).then_some(info.input_shape)
+}
+
+impl WeightsView {
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        info: Option<&RunInfo>,
+        specs: &[LayerSpec],
+        snapshot: Option<&Arc<Snapshot>>,
+    ) {
+        self.readout = None;
+        self.picture_rect = None;
+        let (Some(info), Some(snapshot)) = (info, snapshot) else {
+            ui.label("Waiting for the trainer...");
+            return;
+        };
+        let with_params: Vec<usize> = (0..snapshot.layers.len())
+            .filter(|&i| snapshot.layers[i].weight.is_some())
+            .collect();
+        let Some(&first) = with_params.first() else {
+            ui.label("This network has no layer with weights.");
+            return;
+        };
+        let index = self
+            .layer
+            .filter(|i| with_params.contains(i))
+            .unwrap_or(first);
+        self.layer = Some(index);
+        let layer = &snapshot.layers[index];
+        let spec = specs.get(index);
+        let tile_shape = match spec {
+            Some(LayerSpec::Dense { .. }) => image_input(info, specs, index),
+            _ => None,
+        };
+        let conv = matches!(spec, Some(LayerSpec::Conv2d { .. }));
+
+        ui.horizontal_wrapped(|ui| {
+            egui::ComboBox::from_id_salt("weights-layer")
+                .selected_text(format!("{index}: {}", layer.name))
+                .show_ui(ui, |ui| {
+                    for &i in &with_params {
+                        let text = format!("{i}: {}", snapshot.layers[i].name);
+                        if ui.selectable_label(i == index, text).clicked() {
+                            self.layer = Some(i);
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("The layer to show");
+            ui.separator();
+            for quantity in Quantity::ALL {
+                ui.selectable_value(&mut self.quantity, quantity, quantity.label())
+                    .on_hover_text(quantity.tooltip());
+            }
+            ui.separator();
+            ui.selectable_value(&mut self.layout, Layout::Matrix, "Matrix")
+                .on_hover_text("The weight matrix: one row per unit, one column per input");
+            if tile_shape.is_some() || conv {
+                let tooltip = if conv {
+                    "Each filter as a small picture, one per input channel"
+                } else {
+                    "Each unit's incoming weights in the shape of the input image: what it looks for"
+                };
+                ui.selectable_value(&mut self.layout, Layout::Tiles, "Tiles")
+                    .on_hover_text(tooltip);
+            }
+            if conv {
+                ui.selectable_value(&mut self.layout, Layout::FeatureMaps, "Feature maps")
+                    .on_hover_text("What each filter finds in the probe sample");
+            }
+        });
+        if (self.layout == Layout::Tiles && tile_shape.is_none() && !conv)
+            || (self.layout == Layout::FeatureMaps && !conv)
+        {
+            self.layout = Layout::Matrix;
+        }
+        if self.layout == Layout::FeatureMaps {
+            ui.label(
+                RichText::new(format!(
+                    "{} for {}",
+                    layer.output_shape, snapshot.probe.name
+                ))
+                .weak(),
+            );
+            self.feature_maps(ui, index, layer, snapshot);
+            return;
+        }
+        let Some((matrix, bias)) = self.quantity.matrix(layer) else {
+            ui.label("No batch has been recorded yet: press Step or Play.");
+            return;
+        };
+        let what = match (self.quantity, snapshot.update_step) {
+            (Quantity::Update, Some(step)) => format!("delta W of step {step}"),
+            (Quantity::Gradients, _) => format!("dL/dW of step {}", snapshot.step),
+            _ => format!("W at step {}", snapshot.step),
+        };
+        ui.label(
+            RichText::new(format!(
+                "{what}: {} units x {} inputs",
+                matrix.nrows(),
+                matrix.ncols()
+            ))
+            .weak(),
+        );
+        let scale = Scale::Symmetric(heat::symmetric_range(matrix.iter().chain(bias.iter())));
+        let key_base = (Arc::as_ptr(snapshot) as usize, index);
+        match (self.layout, spec) {
+            (Layout::Tiles, Some(LayerSpec::Conv2d { kernel, .. })) => {
+                let channels = matrix.ncols() / (kernel * kernel).max(1);
+                self.filter_tiles(ui, key_base, matrix, *kernel, channels, scale)
+            }
+            (Layout::Tiles, _) if tile_shape.is_some() => {
+                let shape = tile_shape.expect("checked in the guard");
+                self.unit_tiles(ui, key_base, matrix, shape, scale)
+            }
+            _ => self.matrix(ui, key_base, matrix, bias, scale),
+        }
+    }
+
+    /// The matrix [units, inputs] with the bias column beside it.
+    fn matrix(
+        &mut self,
+        ui: &mut Ui,
+        key_base: (usize, usize),
+        matrix: &Array2<f32>,
+        bias: &Array1<f32>,
+        scale: Scale,
+    ) {
+        let (units, inputs) = matrix.dim();
+        let max_side = ui.ctx().input(|i| i.max_texture_side).max(64);
+        // columns per picture pixel, so that the texture fits; each pixel shows the value of
+        // largest magnitude among its columns
+        let bin = inputs.div_ceil(max_side).max(1);
+        let key = (
+            key_base.0,
+            key_base.1,
+            self.quantity,
+            Layout::Matrix,
+            [bin, 0],
+        );
+        let picture = self
+            .picture
+            .get(ui, key, TextureOptions::NEAREST, || {
+                let width = inputs.div_ceil(bin);
+                let values: Vec<f32> = (0..units)
+                    .flat_map(|r| {
+                        (0..width).map(move |c| {
+                            let columns = c * bin..((c + 1) * bin).min(inputs);
+                            columns
+                                .map(|k| matrix[[r, k]])
+                                .fold(0.0f32, |m, v| if v.abs() > m.abs() { v } else { m })
+                        })
+                    })
+                    .collect();
+                heat::image(&values, width, units, scale)
+            })
+            .clone();
+        let bias_picture = self
+            .bias
+            .get(ui, key, TextureOptions::NEAREST, || {
+                heat::image(bias.as_slice().unwrap_or(&bias.to_vec()), 1, units, scale)
+            })
+            .clone();
+
+        let space = ui.available_size();
+        let bar_width = 70.0;
+        let bias_width = (space.x * 0.04).clamp(10.0, 24.0);
+        let matrix_width = (space.x - bar_width - bias_width - 12.0).max(40.0);
+        let height = (space.y - 24.0).max(40.0);
+        ui.horizontal(|ui| {
+            let (rect, response) =
+                ui.allocate_exact_size(Vec2::new(matrix_width, height), Sense::hover());
+            self.picture_rect = Some(rect);
+            ui.painter()
+                .image(picture.id(), rect, full_uv(), Color32::WHITE);
+            let (bias_rect, bias_response) =
+                ui.allocate_exact_size(Vec2::new(bias_width, height), Sense::hover());
+            ui.painter()
+                .image(bias_picture.id(), bias_rect, full_uv(), Color32::WHITE);
+            heat::color_bar(ui, scale, height);
+            if let Some(pointer) = response.hover_pos()
+                && let Some((column, row)) = heat::cell_at(rect, inputs, units, pointer)
+            {
+                let value = matrix[[row, column]];
+                self.show_readout(&response, key_base.1, row, Some(column), value);
+            }
+            if let Some(pointer) = bias_response.hover_pos()
+                && let Some((_, row)) = heat::cell_at(bias_rect, 1, units, pointer)
+            {
+                self.show_readout(&bias_response, key_base.1, row, None, bias[row]);
+            }
+        });
+        ui.label(
+            RichText::new("rows: units, columns: inputs; the strip at the right is the bias")
+                .weak()
+                .small(),
+        );
+    }
+
+    fn show_readout(
+        &mut self,
+        response: &egui::Response,
+        layer: usize,
+        row: usize,
+        column: Option<usize>,
+        value: f32,
+    ) {
+        let name = match self.quantity {
+            Quantity::Weights => "",
+            Quantity::Gradients => "dL/d",
+            Quantity::Update => "delta ",
+        };
+        let text = match column {
+            Some(column) => format!(
+                "unit {row}, input {column}\n{name}w = {}",
+                heat::format_value(value)
+            ),
+            None => format!("unit {row}\n{name}bias = {}", heat::format_value(value)),
+        };
+        response.clone().on_hover_text_at_pointer(&text);
+        self.readout = Some(WeightReadout {
+            layer,
+            row,
+            column,
+            value,
+            text,
+        });
+    }
+
+    /// Each unit's weights [inputs = h*w*c] as an h x w tile (channels averaged).
+    fn unit_tiles(
+        &mut self,
+        ui: &mut Ui,
+        key_base: (usize, usize),
+        matrix: &Array2<f32>,
+        shape: Shape,
+        scale: Scale,
+    ) {
+        let space = ui.available_size() - Vec2::new(80.0, 24.0);
+        let units = matrix.nrows();
+        let aspect = shape.width as f32 / shape.height as f32;
+        let columns = columns_for(units, aspect, space.x / space.y.max(1.0));
+        let grid = TileGrid::new([shape.width, shape.height], units, columns);
+        let channels = shape.channels.max(1);
+        let value = move |unit: usize, x: usize, y: usize| {
+            let start = (y * shape.width + x) * channels;
+            (start..start + channels)
+                .map(|k| matrix[[unit, k]])
+                .sum::<f32>()
+                / channels as f32
+        };
+        let key = (
+            key_base.0,
+            key_base.1,
+            self.quantity,
+            Layout::Tiles,
+            [columns, 0],
+        );
+        let picture = self
+            .picture
+            .get(ui, key, TextureOptions::NEAREST, || {
+                grid.image(scale, value)
+            })
+            .clone();
+        self.tiles(ui, &picture, grid, scale, space, |tile, x, y| {
+            (
+                format!("unit {tile}, pixel ({x}, {y})"),
+                tile,
+                (y * shape.width + x) * channels,
+                value(tile, x, y),
+            )
+        });
+    }
+
+    /// Each conv filter [k*k*channels] as k x k tiles, one per input channel.
+    fn filter_tiles(
+        &mut self,
+        ui: &mut Ui,
+        key_base: (usize, usize),
+        matrix: &Array2<f32>,
+        kernel: usize,
+        channels: usize,
+        scale: Scale,
+    ) {
+        let space = ui.available_size() - Vec2::new(80.0, 24.0);
+        let filters = matrix.nrows();
+        let channels = channels.max(1);
+        let tiles = filters * channels;
+        let columns = if channels > 1 {
+            channels
+        } else {
+            columns_for(filters, 1.0, space.x / space.y.max(1.0))
+        };
+        let grid = TileGrid::new([kernel, kernel], tiles, columns);
+        let at = move |tile: usize, x: usize, y: usize| {
+            let (filter, channel) = (tile / channels, tile % channels);
+            (filter, (y * kernel + x) * channels + channel)
+        };
+        let value = move |tile: usize, x: usize, y: usize| {
+            let (filter, k) = at(tile, x, y);
+            matrix[[filter, k]]
+        };
+        let key = (
+            key_base.0,
+            key_base.1,
+            self.quantity,
+            Layout::Tiles,
+            [columns, 1],
+        );
+        let picture = self
+            .picture
+            .get(ui, key, TextureOptions::NEAREST, || {
+                grid.image(scale, value)
+            })
+            .clone();
+        self.tiles(ui, &picture, grid, scale, space, |tile, x, y| {
+            let (filter, k) = at(tile, x, y);
+            let channel = tile % channels;
+            (
+                format!("filter {filter}, channel {channel}, kernel ({x}, {y})"),
+                filter,
+                k,
+                value(tile, x, y),
+            )
+        });
+    }
+
+    /// Draws a tile picture with its colour bar; `describe(tile, x, y)` gives the hover text,
+    /// the row and column in the weight matrix, and the value.
+    fn tiles(
+        &mut self,
+        ui: &mut Ui,
+        picture: &egui::TextureHandle,
+        grid: TileGrid,
+        scale: Scale,
+        space: Vec2,
+        describe: impl Fn(usize, usize, usize) -> (String, usize, usize, f32),
+    ) {
+        let [width, height] = grid.size();
+        let area = Rect::from_min_size(egui::Pos2::ZERO, space.max(Vec2::splat(40.0)));
+        let size = heat::fit(area, width as f32, height as f32).size();
+        ui.horizontal(|ui| {
+            let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+            self.picture_rect = Some(rect);
+            ui.painter()
+                .image(picture.id(), rect, full_uv(), Color32::WHITE);
+            heat::color_bar(ui, scale, size.y.max(80.0));
+            if let Some(pointer) = response.hover_pos()
+                && let Some((px, py)) = heat::cell_at(rect, width, height, pointer)
+                && let Some((tile, x, y)) = grid.locate(px, py)
+            {
+                let (place, row, column, value) = describe(tile, x, y);
+                let layer = self.layer.unwrap_or(0);
+                self.show_readout(&response, layer, row, Some(column), value);
+                if let Some(readout) = &mut self.readout {
+                    readout.text = format!("{place}\n{}", heat::format_value(value));
+                }
+            }
+        });
+    }
+
+    /// A conv layer's output for the probe sample, one h x w tile per filter.
+    fn feature_maps(
+        &mut self,
+        ui: &mut Ui,
+        index: usize,
+        layer: &LayerSnapshot,
+        snapshot: &Arc<Snapshot>,
+    ) {
+        let shape = layer.output_shape;
+        let space = ui.available_size() - Vec2::new(80.0, 8.0);
+        let filters = shape.channels.max(1);
+        let aspect = shape.width as f32 / shape.height.max(1) as f32;
+        let columns = columns_for(filters, aspect, space.x / space.y.max(1.0));
+        let grid = TileGrid::new([shape.width, shape.height], filters, columns);
+        let activation = &layer.probe_activation;
+        let value = |filter: usize, x: usize, y: usize| {
+            activation
+                .get((y * shape.width + x) * filters + filter)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let scale = Scale::fitting(activation.iter());
+        let key = (
+            Arc::as_ptr(snapshot) as usize,
+            index,
+            Quantity::Weights,
+            Layout::FeatureMaps,
+            [columns, 0],
+        );
+        let picture = self
+            .picture
+            .get(ui, key, TextureOptions::NEAREST, || {
+                grid.image(scale, value)
+            })
+            .clone();
+        let [width, height] = grid.size();
+        let area = Rect::from_min_size(egui::Pos2::ZERO, space.max(Vec2::splat(40.0)));
+        let size = heat::fit(area, width as f32, height as f32).size();
+        ui.horizontal(|ui| {
+            let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+            self.picture_rect = Some(rect);
+            ui.painter()
+                .image(picture.id(), rect, full_uv(), Color32::WHITE);
+            heat::color_bar(ui, scale, size.y.max(80.0));
+            if let Some(pointer) = response.hover_pos()
+                && let Some((px, py)) = heat::cell_at(rect, width, height, pointer)
+                && let Some((filter, x, y)) = grid.locate(px, py)
+            {
+                let value = value(filter, x, y);
+                let text = format!(
+                    "filter {filter} at ({x}, {y})\nactivation = {}",
+                    heat::format_value(value)
+                );
+                response.on_hover_text_at_pointer(&text);
+                self.readout = Some(WeightReadout {
+                    layer: index,
+                    row: filter,
+                    column: Some((y * shape.width + x) * filters + filter),
+                    value,
+                    text,
+                });
+            }
+        });
+    }
+}
+
+/// Texture coordinates of a whole texture.
+pub fn full_uv() -> Rect {
+    Rect::from_min_max(egui::Pos2::ZERO, egui::Pos2::new(1.0, 1.0))
+}

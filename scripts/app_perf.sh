@@ -16,13 +16,17 @@ XDG_DATA_HOME=$(mktemp -d)
 export XDG_DATA_HOME
 # headless before and after the app runs; the figure compared is their mean
 ./target/release/backprop-lab bench --epochs 3 --json > "$out/headless.json"
+# each preset twice: the curves only, and every view open
 for preset in mnist-mlp mnist-cnn; do
-  rm -f "$out/$preset.jsonl"
-  ./target/release/backprop-lab --preset "$preset" --play --perf-log "$out/$preset.jsonl" &
-  app=$!
-  sleep 25
-  kill "$app"
-  wait "$app" 2>/dev/null || true
+  for views in curves curves,network,weights,confusion,gallery,draw; do
+    log="$out/$preset-${views//,/-}.jsonl"
+    rm -f "$log"
+    ./target/release/backprop-lab --preset "$preset" --play --views "$views" --perf-log "$log" &
+    app=$!
+    sleep 25
+    kill "$app"
+    wait "$app" 2>/dev/null || true
+  done
 done
 ./target/release/backprop-lab bench --epochs 3 --json >> "$out/headless.json"
 python3 - "$out" <<'PY'
@@ -30,14 +34,17 @@ import json, statistics, sys
 out = sys.argv[1]
 runs = [json.loads(l) for l in open(f"{out}/headless.json")]
 headless = {k: sum(r[k] for r in runs) / len(runs) for k in ("mlp_samples_per_s", "cnn_samples_per_s")}
+import glob, os
 for preset, key in [("mnist-mlp", "mlp_samples_per_s"), ("mnist-cnn", "cnn_samples_per_s")]:
+  for log in sorted(glob.glob(f"{out}/{preset}-*.jsonl")):
+    views = "curves only" if log.endswith("-curves.jsonl") else "all views"
     # skip the first 5 seconds (start-up, first evaluations)
-    lines = [json.loads(l) for l in open(f"{out}/{preset}.jsonl")][5:]
+    lines = [json.loads(l) for l in open(log)][5:]
     running = [l for l in lines if l["running"] and l["samples_per_s"] > 0]
     app = statistics.median(l["samples_per_s"] for l in running)
     frame = statistics.median(l["frame_ms_mean"] for l in running)
     worst = max(l["frame_ms_max"] for l in running)
     fps = statistics.median(l["frames"] for l in running)
-    print(f"{preset}: app {app:,.0f} samples/s, headless {headless[key]:,.0f} ({100 * app / headless[key]:.0f}%); "
+    print(f"{preset}, {views}: app {app:,.0f} samples/s, headless {headless[key]:,.0f} ({100 * app / headless[key]:.0f}%); "
           f"frames {fps:.0f}/s, {frame:.1f} ms median, {worst:.1f} ms worst")
 PY

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::nn::{Loss, Optimizer};
+use crate::ui::views::ViewKind;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +30,35 @@ pub struct Cli {
     /// With no command: append one JSON line per second to this file (frame times, samples/s).
     #[arg(long)]
     perf_log: Option<PathBuf>,
+    /// With no command: the views to open, comma-separated (default: those open last time).
+    #[arg(long, value_delimiter = ',')]
+    views: Vec<ViewArg>,
+}
+
+/// A view of the app's central area.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ViewArg {
+    Curves,
+    Network,
+    Weights,
+    Boundary,
+    Confusion,
+    Gallery,
+    Draw,
+}
+
+impl From<ViewArg> for ViewKind {
+    fn from(arg: ViewArg) -> Self {
+        match arg {
+            ViewArg::Curves => ViewKind::Curves,
+            ViewArg::Network => ViewKind::Network,
+            ViewArg::Weights => ViewKind::Weights,
+            ViewArg::Boundary => ViewKind::Boundary,
+            ViewArg::Confusion => ViewKind::Confusion,
+            ViewArg::Gallery => ViewKind::Gallery,
+            ViewArg::Draw => ViewKind::Draw,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,8 +178,8 @@ impl From<LossArg> for Loss {
 }
 
 /// Opens the desktop window.
-fn open_app(preset: Option<String>, play: bool, perf_log: Option<PathBuf>) -> anyhow::Result<()> {
-    if let Some(name) = &preset
+fn open_app(launch: crate::ui::Launch) -> anyhow::Result<()> {
+    if let Some(name) = &launch.preset
         && crate::train::Preset::named(name).is_none()
     {
         let names: Vec<_> = crate::train::presets().iter().map(|p| p.name).collect();
@@ -158,20 +188,21 @@ fn open_app(preset: Option<String>, play: bool, perf_log: Option<PathBuf>) -> an
             names.join(", ")
         );
     }
-    crate::ui::run(crate::ui::Launch {
-        preset,
-        config: None,
-        play,
-        perf_log,
-    })
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    crate::ui::run(launch).map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
 
 /// Parses the arguments and runs the command; errors become a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => open_app(cli.preset, cli.play, cli.perf_log),
+        None => open_app(crate::ui::Launch {
+            preset: cli.preset,
+            config: None,
+            play: cli.play,
+            perf_log: cli.perf_log,
+            views: (!cli.views.is_empty())
+                .then(|| cli.views.into_iter().map(ViewKind::from).collect()),
+        }),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => evaluate::eval(&args),
         Some(Command::Classify(args)) => evaluate::classify(&args),

@@ -335,6 +335,14 @@ impl Outbox {
     }
 }
 
+/// The grid over the input plane of a 2-D dataset.
+struct PlaneGrid {
+    /// [PLANE_RESOLUTION², 2]
+    points: Array2<f32>,
+    x: (f32, f32),
+    y: (f32, f32),
+}
+
 /// What the worker loop keeps between batches.
 struct Session<'a> {
     trainer: Trainer,
@@ -342,8 +350,7 @@ struct Session<'a> {
     /// and it holds the weights from before a recorded batch.
     probe: Network,
     probe_sample: Arc<Probe>,
-    /// [PLANE_RESOLUTION², 2] grid points and the plane's extent, for 2-D datasets.
-    plane_grid: Option<(Array2<f32>, (f32, f32), (f32, f32))>,
+    plane_grid: Option<PlaneGrid>,
     /// ΔW and Δb of the last recorded batch, per layer (None for layers without parameters).
     updates: Vec<Option<(Array2<f32>, Array1<f32>)>>,
     update_step: Option<u64>,
@@ -689,12 +696,12 @@ impl Session<'_> {
     fn take_snapshot(&mut self) -> Snapshot {
         let network = self.trainer.network();
         self.probe.copy_params_from(network);
-        let plane = self.plane_grid.as_ref().and_then(|(grid, x, y)| {
-            self.probe.forward(grid.view(), None).ok()?;
+        let plane = self.plane_grid.as_ref().and_then(|grid| {
+            self.probe.forward(grid.points.view(), None).ok()?;
             Some(Arc::new(PlaneOutputs {
                 resolution: PLANE_RESOLUTION,
-                x: *x,
-                y: *y,
+                x: grid.x,
+                y: grid.y,
                 layers: (1..=network.layers().len())
                     .map(|i| self.probe.activation(i).clone())
                     .collect(),
@@ -742,8 +749,8 @@ impl Session<'_> {
     }
 }
 
-/// The grid over the plane that holds `data`'s points, with a margin: [PLANE_RESOLUTION², 2].
-fn plane_grid(data: &crate::data::Dataset) -> (Array2<f32>, (f32, f32), (f32, f32)) {
+/// The grid over the plane that holds `data`'s points, with a margin.
+fn plane_grid(data: &crate::data::Dataset) -> PlaneGrid {
     let points = data
         .train
         .inputs
@@ -770,6 +777,6 @@ fn plane_grid(data: &crate::data::Dataset) -> (Array2<f32>, (f32, f32), (f32, f3
         layers: Vec::new(),
     };
     let n = PLANE_RESOLUTION;
-    let grid = Array2::from_shape_fn((n * n, 2), |(i, axis)| plane.point(i / n, i % n)[axis]);
-    (grid, x, y)
+    let points = Array2::from_shape_fn((n * n, 2), |(i, axis)| plane.point(i / n, i % n)[axis]);
+    PlaneGrid { points, x, y }
 }

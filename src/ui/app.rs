@@ -54,6 +54,8 @@ pub struct Launch {
     pub play: bool,
     /// Append one JSON line per second here: frame times and training speed.
     pub perf_log: Option<std::path::PathBuf>,
+    /// Open these views instead of the last ones.
+    pub views: Option<Vec<ViewKind>>,
 }
 
 /// Frame-time statistics over the last second, for the status line and BENCHMARKS.md.
@@ -116,6 +118,9 @@ impl BackpropLab {
         }
         if let Some(config) = launch.config {
             preferences.config = config;
+        }
+        if let Some(views) = launch.views {
+            preferences.views = views;
         }
         cc.egui_ctx.set_theme(if preferences.dark_mode {
             egui::Theme::Dark

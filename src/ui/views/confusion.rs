@@ -217,13 +217,13 @@ impl ConfusionView {
                 self.selected = None;
             }
         });
-        let per_row = ((ui.available_width() / (predictions::CARD_SIZE.x + 6.0)) as usize).max(1);
+        let per_row = predictions::cards_per_row(ui);
         let mut probe = None;
         egui::ScrollArea::vertical()
             .id_salt("confusion-examples")
             .show_rows(
                 ui,
-                predictions::CARD_SIZE.y + 6.0,
+                predictions::CARD_SIZE.y + ui.spacing().item_spacing.y,
                 examples.len().div_ceil(per_row),
                 |ui, rows| {
                     for row in rows {

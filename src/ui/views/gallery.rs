@@ -27,9 +27,7 @@ impl GalleryView {
             ui.label("Waiting for the trainer...");
             return None;
         };
-        let Some(snapshot) = snapshot else {
-            return None;
-        };
+        let snapshot = snapshot?;
         let Some(outputs) = snapshot.test_outputs.as_ref() else {
             ui.label("Waiting for the first test evaluation...");
             return None;
@@ -54,14 +52,14 @@ impl GalleryView {
                 snapshot.probe.name
             ));
         });
-        let per_row = ((ui.available_width() / (predictions::CARD_SIZE.x + 6.0)) as usize).max(1);
+        let per_row = predictions::cards_per_row(ui);
         let mut probe = None;
         egui::ScrollArea::vertical()
             .id_salt("gallery")
             .auto_shrink([false, false])
             .show_rows(
                 ui,
-                predictions::CARD_SIZE.y + 6.0,
+                predictions::CARD_SIZE.y + ui.spacing().item_spacing.y,
                 shown.len().div_ceil(per_row),
                 |ui, rows| {
                     for row in rows {

@@ -4,6 +4,7 @@
 //! shapes; large layers show their strongest units and say how many more there are. For 2-D
 //! datasets each node is a picture of its own output over the input plane.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, TextureOptions, Ui, Vec2};
@@ -55,6 +56,9 @@ struct Column {
     kind: ColumnKind,
 }
 
+/// Columns with the (snapshot, node budget) they were chosen for.
+type CachedColumns = ((usize, usize), Rc<Vec<Column>>);
+
 /// A node as drawn in the last frame.
 #[derive(Clone, Copy, Debug)]
 pub struct PlacedNode {
@@ -73,6 +77,8 @@ pub struct GraphView {
     pub nodes: Vec<PlacedNode>,
     thumbnails: Vec<CachedTexture<(usize, usize)>>,
     probe_image: Option<CachedTexture<usize>>,
+    /// The columns of the last snapshot and node budget (choosing units reads every weight).
+    layout: Option<CachedColumns>,
 }
 
 /// The units of a dense layer to show: all if they fit, else the MAX_NODES with the largest
@@ -200,7 +206,15 @@ impl GraphView {
             NODE_SPACING
         };
         let most = ((rect.height() - 64.0) / spacing).clamp(3.0, MAX_NODES as f32) as usize;
-        let columns = columns(info, specs, snapshot, most);
+        let key = (Arc::as_ptr(snapshot) as usize, most);
+        let columns = match &self.layout {
+            Some((cached, columns)) if *cached == key => columns.clone(),
+            _ => {
+                let columns = Rc::new(columns(info, specs, snapshot, most));
+                self.layout = Some((key, columns.clone()));
+                columns
+            }
+        };
 
         // layout: columns spread over the width, titles at the top
         let top = rect.top() + 40.0;
@@ -210,7 +224,7 @@ impl GraphView {
         let column_x = |c: usize| rect.left() + step_x * (c as f32 + 0.5);
         let mut positions: Vec<Vec<(usize, Pos2)>> = Vec::new();
         let mut radius = f32::MAX;
-        for column in &columns {
+        for column in columns.iter() {
             if let ColumnKind::Nodes { shown, .. } = &column.kind {
                 let spacing = (bottom - top) / shown.len().max(1) as f32;
                 radius = radius.min(spacing * 0.42);
@@ -348,15 +362,15 @@ impl GraphView {
                     } else if let Some(layer) = column.layer {
                         let activation = &snapshot.layers[layer].probe_activation;
                         let active = activation.iter().filter(|&&v| v > 0.0).count();
+                        let share = 100.0 * active as f32 / activation.len().max(1) as f32;
                         painter.text(
                             block.center(),
                             Align2::CENTER_CENTER,
                             format!(
-                                "{}\n{active} of {} > 0",
-                                snapshot.layers[layer].output_shape,
-                                activation.len()
+                                "{}\n{share:.0}%\nactive",
+                                snapshot.layers[layer].output_shape
                             ),
-                            FontId::proportional(12.0),
+                            FontId::proportional(11.0),
                             text_color,
                         );
                     }
@@ -423,12 +437,16 @@ impl GraphView {
                         });
                     }
                     if *total > shown.len() {
-                        painter.text(
-                            Pos2::new(x, bottom + 4.0),
-                            Align2::CENTER_TOP,
-                            format!("+{} more", total - shown.len()),
-                            FontId::proportional(13.0),
-                            weak,
+                        // a real label, so that screen readers (and tests) find it
+                        let more = Rect::from_center_size(
+                            Pos2::new(x, bottom + 11.0),
+                            Vec2::new(step_x, 18.0),
+                        );
+                        let text = egui::RichText::new(format!("+{} more", total - shown.len()))
+                            .size(13.0)
+                            .color(weak);
+                        ui.put(more, egui::Label::new(text)).on_hover_text(
+                            "The strongest units (largest incoming weights) are shown",
                         );
                     }
                 }

@@ -156,7 +156,12 @@ impl Views {
             for kind in ViewKind::ALL {
                 let on = shown.contains(&kind);
                 let reason = info.and_then(|i| kind.unavailable(i));
-                let mut toggle = ui.selectable_label(on, kind.title());
+                let title = if reason.is_some() {
+                    RichText::new(kind.title()).weak()
+                } else {
+                    RichText::new(kind.title())
+                };
+                let mut toggle = ui.selectable_label(on && reason.is_none(), title);
                 toggle = match reason {
                     Some(reason) => toggle.on_hover_text(format!(
                         "{} ({reason}; hidden for this run)",

@@ -78,6 +78,12 @@ pub fn top3(probabilities: &[f32]) -> Vec<(usize, f32)> {
 
 pub const CARD_SIZE: Vec2 = Vec2::new(176.0, 78.0);
 
+/// How many cards fit side by side in `ui` (leaving room for a scroll bar).
+pub fn cards_per_row(ui: &Ui) -> usize {
+    let gap = ui.spacing().item_spacing.x;
+    (((ui.available_width() - 14.0 + gap) / (CARD_SIZE.x + gap)) as usize).max(1)
+}
+
 /// One test prediction as a card; clicking it returns a clicked response.
 pub fn card(
     ui: &mut Ui,

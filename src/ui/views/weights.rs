@@ -88,6 +88,7 @@ pub struct WeightsView {
     pub readout: Option<WeightReadout>,
     /// Where the last frame drew the picture (the matrix, tiles or maps).
     pub picture_rect: Option<Rect>,
+    scale: Option<((usize, usize, Quantity), Scale)>,
 }
 
 impl Default for WeightsView {
@@ -100,6 +101,7 @@ impl Default for WeightsView {
             bias: CachedTexture::new("bias"),
             readout: None,
             picture_rect: None,
+            scale: None,
         }
     }
 }
@@ -271,8 +273,18 @@ impl WeightsView {
             ))
             .weak(),
         );
-        let scale = Scale::Symmetric(heat::symmetric_range(matrix.iter().chain(bias.iter())));
         let key_base = (Arc::as_ptr(snapshot) as usize, index);
+        // the range reads every weight: once per snapshot, not every frame
+        let scale_key = (key_base.0, key_base.1, self.quantity);
+        let scale = match self.scale {
+            Some((key, scale)) if key == scale_key => scale,
+            _ => {
+                let scale =
+                    Scale::Symmetric(heat::symmetric_range(matrix.iter().chain(bias.iter())));
+                self.scale = Some((scale_key, scale));
+                scale
+            }
+        };
         match (self.layout, spec) {
             (Layout::Tiles, Some(LayerSpec::Conv2d { kernel, .. })) => {
                 let channels = matrix.ncols() / (kernel * kernel).max(1);

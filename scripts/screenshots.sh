@@ -24,27 +24,63 @@ export XDG_DATA_HOME
 
 click() { xdotool mousemove "$1" "$2" click 1; xdotool mousemove 1435 895; }
 
-# shoot NAME PRESET SECONDS-BEFORE-EACH-CLICK "X Y" ... : play the preset, click, screenshot
-shoot() {
-  local name=$1 preset=$2 wait=$3
-  shift 3
-  ./target/release/backprop-lab --preset "$preset" --play &
+# start PRESET VIEWS [--play]: open the app on a preset with those views
+start() {
+  ./target/release/backprop-lab --preset "$1" --views "$2" ${3:-} &
   app=$!
   sleep 4
-  for position in "$@"; do
-    sleep "$wait"
-    # shellcheck disable=SC2086
-    click $position
-  done
-  sleep "$wait"
-  import -window root "screenshots/$name.png"
+}
+# snap NAME: screenshot the screen, then close the app
+snap() {
+  xdotool mousemove 1435 895
+  sleep 1
+  import -window root "screenshots/$1.png"
   kill "$app"
   wait "$app" 2>/dev/null || true
   app=""
-  echo "screenshots/$name.png"
+  echo "screenshots/$1.png"
+}
+# stroke X0 Y0 X1 Y1 ...: drag the mouse through the points, button held
+stroke() {
+  xdotool mousemove "$1" "$2" mousedown 1
+  shift 2
+  while [ $# -ge 2 ]; do
+    xdotool mousemove "$1" "$2"
+    sleep 0.03
+    shift 2
+  done
+  xdotool mouseup 1
 }
 
-# MNIST MLP: Adam -> SGD -> Adam (side panel: SGD at 122,423, Adam at 281,423)
-shoot mnist-mlp mnist-mlp 3 "122 423" "281 423"
+# MNIST MLP: Adam -> SGD -> Adam (side panel: SGD at 122,423, Adam at 281,423), then the first
+# layer's weights as 28x28 tiles (Tiles at 812,429)
+start mnist-mlp curves,network,weights,gallery --play
+sleep 3; click 122 423
+sleep 3; click 281 423
+sleep 3; click 812 429
+sleep 2; snap mnist-mlp
+
 # spiral: cross-entropy -> MSE -> cross-entropy (MSE at 85,472, cross-entropy at 169,472)
-shoot spiral spiral 2 "85 472" "169 472"
+start spiral curves,network,weights,boundary --play
+sleep 2; click 85 472
+sleep 2; click 169 472
+sleep 3; snap spiral
+
+# MNIST CNN: the graph and the conv filters' feature maps (Feature maps at 673,453)
+start mnist-cnn curves,network,weights,gallery --play
+sleep 8; click 673 453
+sleep 2; snap mnist-cnn
+
+# the confusion matrix with the examples of one cell (true 4, predicted 9) and the gallery
+start mnist-mlp confusion,gallery --play
+sleep 8; click 819 392
+sleep 2; snap confusion
+
+# a "2" drawn on the canvas (972..1176 x 467..670) while the CNN trains, made the probe
+# ("Use as probe" at 1141,429) so the graph and the feature maps show it
+start mnist-cnn curves,network,weights,draw --play
+sleep 10
+stroke 1033 528 1050 508 1074 502 1098 508 1110 528 1104 552 1084 575 1058 599 1033 625 1064 625 1094 625 1119 625
+sleep 1; click 1141 429
+sleep 1; click 673 453
+sleep 2; snap draw

@@ -89,7 +89,7 @@ impl ConfusionView {
         let mut probe = None;
         let space = ui.available_size();
         let list_width = if self.selected.is_some() {
-            (space.x * 0.42).max(200.0)
+            (space.x * 0.3).max(predictions::CARD_SIZE.x + 24.0)
         } else {
             0.0
         };
@@ -109,8 +109,11 @@ impl ConfusionView {
     fn matrix(&mut self, ui: &Ui, rect: Rect, response: &egui::Response, info: &RunInfo) {
         let classes = self.counts.len();
         let painter = ui.painter_at(rect);
-        let margin = 26.0;
-        let grid = Rect::from_min_max(rect.min + Vec2::splat(margin), rect.max);
+        // room for the row labels at the left, "predicted" and the column labels on top
+        let grid = Rect::from_min_size(
+            rect.min + Vec2::new(26.0, 40.0),
+            Vec2::splat(rect.width() - 40.0),
+        );
         self.grid_rect = Some(grid);
         let cell = grid.width() / classes as f32;
         let text = ui.visuals().text_color();
@@ -206,7 +209,7 @@ impl ConfusionView {
     ) -> Option<Probe> {
         let (t, p) = self.selected?;
         let examples = self.examples(info);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.strong(format!(
                 "true {}, predicted {}: {} examples",
                 predictions::class_name(info, t),

@@ -249,7 +249,7 @@ impl DrawView {
             return None;
         }
         let mut probe = None;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .button("Clear")
                 .on_hover_text("Wipe the canvas")
@@ -407,31 +407,52 @@ impl DrawView {
                 predictions::class_name(info, best),
                 probabilities[best] * 100.0
             ))
-            .size(44.0)
+            .size(34.0)
             .strong(),
         );
-        let bar_width = (width - 70.0).clamp(60.0, 320.0);
+        // ten vertical bars, as compact as a projector needs them legible
+        let height = (ui.available_height() - 6.0).clamp(60.0, 200.0);
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(width.min(420.0), height), Sense::hover());
+        let painter = ui.painter_at(rect);
+        let text = ui.visuals().text_color();
+        let column = rect.width() / probabilities.len() as f32;
+        let chart = Rect::from_min_max(
+            rect.min + Vec2::new(0.0, 14.0),
+            rect.max - Vec2::new(0.0, 16.0),
+        );
         for (class, &p) in probabilities.iter().enumerate() {
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(predictions::class_name(info, class)).monospace());
-                let (rect, _) = ui.allocate_exact_size(Vec2::new(bar_width, 14.0), Sense::hover());
-                ui.painter()
-                    .rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
-                let color = if class == best {
-                    palette::POSITIVE
-                } else {
-                    palette::faint(palette::POSITIVE).gamma_multiply(3.0)
-                };
-                ui.painter().rect_filled(
-                    Rect::from_min_size(
-                        rect.min,
-                        Vec2::new(rect.width() * p.clamp(0.0, 1.0), rect.height()),
-                    ),
-                    2.0,
-                    color,
+            let x = rect.left() + column * class as f32;
+            let slot =
+                Rect::from_x_y_ranges(x + column * 0.15..=x + column * 0.85, chart.y_range());
+            painter.rect_filled(slot, 2.0, ui.visuals().extreme_bg_color);
+            let color = if class == best {
+                palette::POSITIVE
+            } else {
+                palette::POSITIVE.gamma_multiply(0.55)
+            };
+            let top = slot.bottom() - slot.height() * p.clamp(0.0, 1.0);
+            painter.rect_filled(
+                Rect::from_x_y_ranges(slot.x_range(), top..=slot.bottom()),
+                2.0,
+                color,
+            );
+            let name = predictions::class_name(info, class).replace("class ", "");
+            painter.text(
+                Pos2::new(slot.center().x, chart.bottom() + 2.0),
+                Align2::CENTER_TOP,
+                name,
+                FontId::proportional(13.0),
+                text,
+            );
+            if p >= 0.005 {
+                painter.text(
+                    Pos2::new(slot.center().x, top - 1.0),
+                    Align2::CENTER_BOTTOM,
+                    format!("{:.0}%", p * 100.0),
+                    FontId::proportional(10.0),
+                    text,
                 );
-                ui.label(format!("{:5.1}%", p * 100.0));
-            });
+            }
         }
     }
 }

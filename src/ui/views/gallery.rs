@@ -41,7 +41,7 @@ impl GalleryView {
                 !self.only_mistakes || predicted_class(outputs.outputs.row(i)) != labels[i]
             })
             .collect();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut self.only_mistakes, "Only mistakes")
                 .on_hover_text("Show only the test samples the model gets wrong");
             ui.label(format!(

@@ -123,6 +123,12 @@ fn columns(info: &RunInfo, specs: &[LayerSpec], snapshot: &Snapshot, most: usize
             LayerSpec::Dropout { rate } => note = format!("\ndropout {rate}"),
             LayerSpec::Flatten => {}
             LayerSpec::Dense { units, activation } => {
+                // the output layer shows all its units when they fit at all
+                let most = if i + 1 == specs.len() {
+                    MAX_NODES
+                } else {
+                    most
+                };
                 columns.push(Column {
                     layer: Some(i),
                     title: format!("{units} {}{note}", activation.name()),

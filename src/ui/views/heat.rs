@@ -48,6 +48,26 @@ pub fn symmetric_range<'a>(values: impl IntoIterator<Item = &'a f32>) -> f32 {
     if max > 0.0 { max } else { 1.0 }
 }
 
+/// The 99.5th percentile of |value|: a colour range that one outlier cannot wash out (values
+/// beyond it take the end colours). Never 0.
+pub fn robust_range<'a>(values: impl IntoIterator<Item = &'a f32>) -> f32 {
+    let mut magnitudes: Vec<f32> = values
+        .into_iter()
+        .filter(|v| v.is_finite())
+        .map(|v| v.abs())
+        .collect();
+    if magnitudes.is_empty() {
+        return 1.0;
+    }
+    let rank = ((magnitudes.len() - 1) as f32 * 0.995).round() as usize;
+    let (_, &mut at, _) = magnitudes.select_nth_unstable_by(rank, f32::total_cmp);
+    if at > 0.0 {
+        at
+    } else {
+        symmetric_range(&magnitudes)
+    }
+}
+
 /// How values map to colours.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scale {

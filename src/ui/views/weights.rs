@@ -279,8 +279,7 @@ impl WeightsView {
         let scale = match self.scale {
             Some((key, scale)) if key == scale_key => scale,
             _ => {
-                let scale =
-                    Scale::Symmetric(heat::symmetric_range(matrix.iter().chain(bias.iter())));
+                let scale = Scale::Symmetric(heat::robust_range(matrix.iter().chain(bias.iter())));
                 self.scale = Some((scale_key, scale));
                 scale
             }
@@ -372,9 +371,12 @@ impl WeightsView {
             }
         });
         ui.label(
-            RichText::new("rows: units, columns: inputs; the strip at the right is the bias")
-                .weak()
-                .small(),
+            RichText::new(
+                "rows: units, columns: inputs; the strip at the right is the bias; \
+                 the colours span 99.5% of the values",
+            )
+            .weak()
+            .small(),
         );
     }
 

@@ -59,7 +59,9 @@ fn step_until(harness: &mut App, what: &str, done: impl Fn(&BackpropLab) -> bool
 
 /// Steps `n` batches and waits for the snapshot of the last one.
 fn train_steps(harness: &mut App, n: u64) {
-    let target = harness.state().run_view().status.step + n;
+    // the snapshot, not the status line: the worker fills the snapshot slot before it sends the
+    // status, so the status may still be one step behind here
+    let target = snapshot(harness.state()).map_or(0, |s| s.step) + n;
     for _ in 0..n {
         harness.get_by_label("Step").click();
         harness.step();
@@ -471,4 +473,61 @@ fn drawing_says_why_it_is_unavailable_for_a_2d_model() {
     let mut harness = open("spiral", &[ViewKind::Draw]);
     harness.step();
     harness.get_by_label_contains("Drawing needs a network that takes a 28x28 image");
+}
+
+#[test]
+fn a_corrupt_image_says_why_and_keeps_the_drawing() {
+    let mut harness = open("mnist-mlp", &[ViewKind::Draw]);
+    harness.step();
+    let canvas = harness
+        .state()
+        .views()
+        .draw
+        .canvas_rect
+        .expect("the canvas is drawn");
+    draw_stroke(&mut harness, canvas, &[(0.5, 0.2), (0.5, 0.5), (0.5, 0.8)]);
+    let input = harness
+        .state()
+        .views()
+        .draw
+        .input
+        .clone()
+        .expect("a drawing");
+    let dir = tempfile::tempdir().unwrap();
+    let corrupt = dir.path().join("digit.png");
+    std::fs::write(&corrupt, b"\x89PNG\r\n\x1a\n not really a picture").unwrap();
+    harness.state_mut().views_mut().draw.open(corrupt);
+    harness.step();
+    let message = harness
+        .state()
+        .views()
+        .draw
+        .message
+        .clone()
+        .expect("an error message");
+    assert!(message.contains("digit.png"), "{message}");
+    harness.get_by_label_contains("digit.png");
+    // the drawing and its input are still there
+    assert_eq!(harness.state().views().draw.strokes.len(), 1);
+    assert_eq!(harness.state().views().draw.input.clone().unwrap(), input);
+}
+
+#[test]
+fn a_probe_of_the_wrong_size_is_refused_and_the_old_one_stays() {
+    use backprop_lab::train::worker::{Command, Probe};
+    use backprop_lab::ui::Alert;
+    let mut harness = open("mnist-mlp", &[ViewKind::Network]);
+    harness.state_mut().command(Command::SetProbe(Probe {
+        input: ndarray::Array1::zeros(3),
+        test_index: None,
+        name: "a wrong-sized input".into(),
+    }));
+    step_until(&mut harness, "the refusal", |app| {
+        matches!(app.run_view().alert, Some(Alert::Refused(_)))
+    });
+    match harness.state().run_view().alert.clone() {
+        Some(Alert::Refused(message)) => assert!(message.contains("784"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(snapshot(harness.state()).unwrap().probe.test_index, Some(0));
 }

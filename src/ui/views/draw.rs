@@ -13,6 +13,7 @@ use ndarray::{Array1, Axis};
 use super::graph::digit_picture;
 use super::heat::CachedTexture;
 use super::predictions;
+use crate::data::DataError;
 use crate::data::digit_image::{self, GreyImage, SIDE};
 use crate::nn::{LayerSpec, Network, Shape, predicted_class};
 use crate::train::worker::{Probe, RunInfo, Snapshot};
@@ -174,6 +175,8 @@ impl DrawView {
                 self.message = None;
                 self.source = Source::File(path);
             }
+            // the drawing stays as it was; the message says which file and why
+            Err(error @ DataError::Image { .. }) => self.message = Some(error.to_string()),
             Err(error) => self.message = Some(format!("{}: {error}", path.display())),
         }
         self.changed();

@@ -220,43 +220,14 @@ impl ConfusionView {
                 self.selected = None;
             }
         });
-        let per_row = predictions::cards_per_row(ui);
-        let mut probe = None;
-        egui::ScrollArea::vertical()
-            .id_salt("confusion-examples")
-            .show_rows(
-                ui,
-                predictions::CARD_SIZE.y + ui.spacing().item_spacing.y,
-                examples.len().div_ceil(per_row),
-                |ui, rows| {
-                    for row in rows {
-                        ui.horizontal(|ui| {
-                            for &index in examples.iter().skip(row * per_row).take(per_row) {
-                                let card = predictions::card(
-                                    ui,
-                                    images,
-                                    info,
-                                    index,
-                                    outputs.outputs.row(index),
-                                    false,
-                                );
-                                if card.clicked() {
-                                    probe = Some(test_probe(info, index));
-                                }
-                            }
-                        });
-                    }
-                },
-            );
-        probe
-    }
-}
-
-/// Test sample `index` as the probe.
-pub fn test_probe(info: &RunInfo, index: usize) -> Probe {
-    Probe {
-        input: info.test.inputs.row(index).to_owned(),
-        test_index: Some(index),
-        name: format!("test sample {index}"),
+        predictions::card_grid(
+            ui,
+            "confusion-examples",
+            images,
+            info,
+            outputs,
+            &examples,
+            None,
+        )
     }
 }

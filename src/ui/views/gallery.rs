@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use egui::Ui;
 
-use super::confusion::test_probe;
 use super::predictions::{self, TestImages};
 use crate::nn::predicted_class;
 use crate::train::worker::{Probe, RunInfo, Snapshot};
@@ -52,36 +51,14 @@ impl GalleryView {
                 snapshot.probe.name
             ));
         });
-        let per_row = predictions::cards_per_row(ui);
-        let mut probe = None;
-        egui::ScrollArea::vertical()
-            .id_salt("gallery")
-            .auto_shrink([false, false])
-            .show_rows(
-                ui,
-                predictions::CARD_SIZE.y + ui.spacing().item_spacing.y,
-                shown.len().div_ceil(per_row),
-                |ui, rows| {
-                    for row in rows {
-                        ui.horizontal(|ui| {
-                            for &index in shown.iter().skip(row * per_row).take(per_row) {
-                                let is_probe = snapshot.probe.test_index == Some(index);
-                                let card = predictions::card(
-                                    ui,
-                                    images,
-                                    info,
-                                    index,
-                                    outputs.outputs.row(index),
-                                    is_probe,
-                                );
-                                if card.clicked() {
-                                    probe = Some(test_probe(info, index));
-                                }
-                            }
-                        });
-                    }
-                },
-            );
-        probe
+        predictions::card_grid(
+            ui,
+            "gallery",
+            images,
+            info,
+            outputs,
+            &shown,
+            snapshot.probe.test_index,
+        )
     }
 }

@@ -10,7 +10,7 @@ use ndarray::ArrayView1;
 use super::graph::digit_picture;
 use crate::data::Split;
 use crate::nn::predicted_class;
-use crate::train::worker::RunInfo;
+use crate::train::worker::{Probe, RunInfo, TestOutputs};
 use crate::ui::palette;
 
 /// Test images as textures, made when first shown and kept for the run.
@@ -182,4 +182,50 @@ pub fn card(
         class_name(info, label),
         class_name(info, predicted)
     )))
+}
+
+/// Test sample `index` as the probe.
+pub fn test_probe(info: &RunInfo, index: usize) -> Probe {
+    Probe {
+        input: info.test.inputs.row(index).to_owned(),
+        test_index: Some(index),
+        name: format!("test sample {index}"),
+    }
+}
+
+/// The cards of test samples `indices`, as many per row as fit, scrolling (only the visible
+/// rows are built); `probe` is framed thicker. Returns the clicked one as a probe.
+pub fn card_grid(
+    ui: &mut Ui,
+    id: &str,
+    images: &mut TestImages,
+    info: &RunInfo,
+    outputs: &TestOutputs,
+    indices: &[usize],
+    probe: Option<usize>,
+) -> Option<Probe> {
+    let per_row = cards_per_row(ui);
+    let mut clicked = None;
+    egui::ScrollArea::vertical()
+        .id_salt(id)
+        .auto_shrink([false, false])
+        .show_rows(
+            ui,
+            CARD_SIZE.y + ui.spacing().item_spacing.y,
+            indices.len().div_ceil(per_row),
+            |ui, rows| {
+                for row in rows {
+                    ui.horizontal(|ui| {
+                        for &index in indices.iter().skip(row * per_row).take(per_row) {
+                            let row = outputs.outputs.row(index);
+                            let is_probe = probe == Some(index);
+                            if card(ui, images, info, index, row, is_probe).clicked() {
+                                clicked = Some(test_probe(info, index));
+                            }
+                        }
+                    });
+                }
+            },
+        );
+    clicked
 }

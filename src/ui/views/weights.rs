@@ -446,11 +446,15 @@ impl WeightsView {
             })
             .clone();
         self.tiles(ui, &picture, grid, scale, space, |tile, x, y| {
+            let value = value(tile, x, y);
             (
-                format!("unit {tile}, pixel ({x}, {y})"),
+                format!(
+                    "unit {tile}, pixel ({x}, {y})\n{}",
+                    heat::format_value(value)
+                ),
                 tile,
                 (y * shape.width + x) * channels,
-                value(tile, x, y),
+                value,
             )
         });
     }
@@ -499,17 +503,21 @@ impl WeightsView {
         self.tiles(ui, &picture, grid, scale, space, |tile, x, y| {
             let (filter, k) = at(tile, x, y);
             let channel = tile % channels;
+            let value = value(tile, x, y);
             (
-                format!("filter {filter}, channel {channel}, kernel ({x}, {y})"),
+                format!(
+                    "filter {filter}, channel {channel}, kernel ({x}, {y})\n{}",
+                    heat::format_value(value)
+                ),
                 filter,
                 k,
-                value(tile, x, y),
+                value,
             )
         });
     }
 
     /// Draws a tile picture with its colour bar; `describe(tile, x, y)` gives the hover text,
-    /// the row and column in the weight matrix, and the value.
+    /// the row and column in the layer's numbers, and the value.
     fn tiles(
         &mut self,
         ui: &mut Ui,
@@ -532,12 +540,15 @@ impl WeightsView {
                 && let Some((px, py)) = heat::cell_at(rect, width, height, pointer)
                 && let Some((tile, x, y)) = grid.locate(px, py)
             {
-                let (place, row, column, value) = describe(tile, x, y);
-                let layer = self.layer.unwrap_or(0);
-                self.show_readout(&response, layer, row, Some(column), value);
-                if let Some(readout) = &mut self.readout {
-                    readout.text = format!("{place}\n{}", heat::format_value(value));
-                }
+                let (text, row, column, value) = describe(tile, x, y);
+                response.on_hover_text_at_pointer(&text);
+                self.readout = Some(WeightReadout {
+                    layer: self.layer.unwrap_or(0),
+                    row,
+                    column: Some(column),
+                    value,
+                    text,
+                });
             }
         });
     }
@@ -577,33 +588,17 @@ impl WeightsView {
                 grid.image(scale, value)
             })
             .clone();
-        let [width, height] = grid.size();
-        let area = Rect::from_min_size(egui::Pos2::ZERO, space.max(Vec2::splat(40.0)));
-        let size = heat::fit(area, width as f32, height as f32).size();
-        ui.horizontal(|ui| {
-            let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
-            self.picture_rect = Some(rect);
-            ui.painter()
-                .image(picture.id(), rect, full_uv(), Color32::WHITE);
-            heat::color_bar(ui, scale, size.y.max(80.0));
-            if let Some(pointer) = response.hover_pos()
-                && let Some((px, py)) = heat::cell_at(rect, width, height, pointer)
-                && let Some((filter, x, y)) = grid.locate(px, py)
-            {
-                let value = value(filter, x, y);
-                let text = format!(
+        self.tiles(ui, &picture, grid, scale, space, |filter, x, y| {
+            let value = value(filter, x, y);
+            (
+                format!(
                     "filter {filter} at ({x}, {y})\nactivation = {}",
                     heat::format_value(value)
-                );
-                response.on_hover_text_at_pointer(&text);
-                self.readout = Some(WeightReadout {
-                    layer: index,
-                    row: filter,
-                    column: Some((y * shape.width + x) * filters + filter),
-                    value,
-                    text,
-                });
-            }
+                ),
+                filter,
+                (y * shape.width + x) * filters + filter,
+                value,
+            )
         });
     }
 }

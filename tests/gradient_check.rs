@@ -49,13 +49,24 @@ fn loss_at(
 /// Checks every parameter gradient of `specs` on `input` with `loss`; returns how many values
 /// were compared.
 fn check(input: Shape, specs: &[LayerSpec], loss: Loss, seed: u64) -> usize {
+    check_with_targets(input, specs, loss, seed, targets)
+}
+
+/// [`check`] with targets [BATCH, outputs] from `make_targets(output activation, outputs, rng)`.
+fn check_with_targets(
+    input: Shape,
+    specs: &[LayerSpec],
+    loss: Loss,
+    seed: u64,
+    make_targets: impl Fn(Activation, usize, &mut backprop_lab::nn::Rng) -> Array2<f32>,
+) -> usize {
     let mut rng = seeded_rng(seed);
     let mut network = Network::new(input, specs, &mut rng).expect("valid network");
     for params in network.params_mut() {
         params.bias.mapv_inplace(|_| rng.random_range(-0.3..0.3));
     }
     let x = Array2::from_shape_simple_fn((BATCH, input.len()), || rng.random_range(-1.0..1.0));
-    let y = targets(
+    let y = make_targets(
         network.output_activation(),
         network.output_shape().len(),
         &mut rng,
@@ -184,6 +195,7 @@ fn convolutions_valid_and_same_with_odd_kernels() {
         (3, Padding::Same),
         (5, Padding::Same),
         (1, Padding::Valid),
+        (5, Padding::Valid),
     ] {
         let specs = [
             conv(3, kernel, padding, Activation::Tanh),
@@ -240,4 +252,119 @@ fn max_pooling_with_a_ragged_edge_gives_the_dropped_row_no_gradient() {
         dense(3, Activation::Softmax),
     ];
     check(Shape::image(5, 7, 1), &specs, Loss::CrossEntropy, 9);
+}
+
+#[test]
+fn a_second_convolution_with_valid_padding_and_a_5x5_kernel() {
+    let specs = [
+        conv(3, 3, Padding::Same, Activation::Tanh),
+        conv(2, 5, Padding::Valid, Activation::Relu),
+        LayerSpec::Flatten,
+        dense(3, Activation::Softmax),
+    ];
+    check(Shape::image(7, 8, 2), &specs, Loss::CrossEntropy, 10);
+}
+
+#[test]
+fn max_pooling_windows_of_size_3_and_4() {
+    for (size, input) in [(3, Shape::image(7, 6, 1)), (4, Shape::image(9, 8, 1))] {
+        let specs = [
+            conv(2, 3, Padding::Same, Activation::Tanh),
+            LayerSpec::MaxPool2d { size },
+            LayerSpec::Flatten,
+            dense(3, Activation::Softmax),
+        ];
+        check(input, &specs, Loss::CrossEntropy, 11);
+    }
+}
+
+/// Rows of probabilities that are not one-hot (label smoothing, mixup): every class gets some.
+fn soft_targets(_: Activation, outputs: usize, rng: &mut backprop_lab::nn::Rng) -> Array2<f32> {
+    let mut y = Array2::from_shape_simple_fn((BATCH, outputs), || rng.random_range(0.05..1.0));
+    for mut row in y.rows_mut() {
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    y
+}
+
+#[test]
+fn softmax_cross_entropy_with_soft_targets() {
+    let specs = [dense(6, Activation::Tanh), dense(4, Activation::Softmax)];
+    check_with_targets(Shape::flat(5), &specs, Loss::CrossEntropy, 12, soft_targets);
+    // targets that do not sum to one (a multi-label row) still get the exact gradient
+    check_with_targets(
+        Shape::flat(5),
+        &specs,
+        Loss::CrossEntropy,
+        13,
+        |_, outputs, rng| {
+            Array2::from_shape_simple_fn((BATCH, outputs), || rng.random_range(0.0..1.0))
+        },
+    );
+}
+
+/// dL/dz by central differences of the loss computed from z (float64 throughout the loss).
+fn numeric_grad_z(
+    loss: Loss,
+    activation: Activation,
+    z: &Array2<f32>,
+    y: &Array2<f32>,
+) -> Array2<f32> {
+    let value = |z: &Array2<f32>| {
+        let mut a = Array2::zeros(z.dim());
+        activation.forward(z.view(), &mut a);
+        loss.value(activation, z.view(), a.view(), y.view())
+            .expect("shapes fit")
+    };
+    let mut grad = Array2::zeros(z.dim());
+    for index in 0..z.len() {
+        let mut plus = z.clone();
+        plus.as_slice_mut().unwrap()[index] += H;
+        let mut minus = z.clone();
+        minus.as_slice_mut().unwrap()[index] -= H;
+        grad.as_slice_mut().unwrap()[index] =
+            ((value(&plus) - value(&minus)) / (2.0 * H as f64)) as f32;
+    }
+    grad
+}
+
+/// The unfused cross-entropy gradient dL/da (what the step-through shows), taken through the
+/// output activation's own backward, is the gradient of the loss with respect to z, and the same
+/// as the fused one training uses; for one-hot and soft targets.
+#[test]
+fn the_unfused_cross_entropy_gradient_through_the_activation_equals_the_fused_one() {
+    let mut rng = seeded_rng(14);
+    for (activation, outputs) in [
+        (Activation::Softmax, 4),
+        (Activation::Sigmoid, 1),
+        (Activation::Sigmoid, 3),
+    ] {
+        for y in [
+            targets(activation, outputs, &mut rng),
+            soft_targets(activation, outputs, &mut rng),
+        ] {
+            let z = Array2::from_shape_simple_fn((BATCH, outputs), || rng.random_range(-2.0..2.0));
+            let mut a = Array2::zeros(z.dim());
+            activation.forward(z.view(), &mut a);
+            let grad_a = Loss::CrossEntropy.grad_output(activation, a.view(), y.view());
+            let mut unfused = Array2::zeros(z.dim());
+            activation.backward(z.view(), a.view(), grad_a.view(), &mut unfused);
+            let fused = Loss::CrossEntropy
+                .fused_grad_pre_activation(activation, z.view(), a.view(), y.view())
+                .expect("cross-entropy on probabilities fuses");
+            let numeric = numeric_grad_z(Loss::CrossEntropy, activation, &z, &y);
+            for ((u, f), n) in unfused.iter().zip(&fused).zip(&numeric) {
+                assert!(
+                    (u - f).abs() <= 1e-5,
+                    "{activation:?}: unfused {u} fused {f}"
+                );
+                let allowed = RELATIVE_TOLERANCE * u.abs().max(n.abs()) + ABSOLUTE_TOLERANCE;
+                assert!(
+                    (u - n).abs() <= allowed,
+                    "{activation:?}: unfused {u} numeric {n}"
+                );
+            }
+        }
+    }
 }

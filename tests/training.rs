@@ -203,3 +203,98 @@ fn a_network_that_does_not_fit_the_data_is_refused() {
         .expect("2 inputs cannot take 784");
     assert!(error.to_string().contains("28x28x1"), "{error}");
 }
+
+/// The loss and correct count of `network` on training rows `rows`, computed apart from the
+/// trainer: the rows gathered by hand, a forward pass, the loss, the class by the rule written here.
+fn batch_by_hand(trainer: &Trainer, rows: &[usize]) -> (f64, usize) {
+    let data = trainer.data();
+    let mut network = trainer.network().clone();
+    let outputs = network.output_shape().len();
+    let all_targets = data.train.targets(outputs, data.classes).unwrap();
+    let inputs =
+        ndarray::Array2::from_shape_fn((rows.len(), data.train.inputs.ncols()), |(i, j)| {
+            data.train.inputs[(rows[i], j)]
+        });
+    let targets =
+        ndarray::Array2::from_shape_fn((rows.len(), outputs), |(i, j)| all_targets[(rows[i], j)]);
+    let output = network.forward(inputs.view(), None).unwrap().clone();
+    let loss = network
+        .loss(trainer.settings().loss, targets.view())
+        .unwrap();
+    let correct = rows
+        .iter()
+        .zip(output.rows())
+        .filter(|(row, out)| {
+            let predicted = if out.len() == 1 {
+                usize::from(out[0] >= 0.5)
+            } else {
+                (0..out.len())
+                    .max_by(|&a, &b| out[a].total_cmp(&out[b]))
+                    .unwrap()
+            };
+            predicted == data.train.labels[**row]
+        })
+        .count();
+    (loss, correct)
+}
+
+#[test]
+fn each_epoch_reshuffles_and_the_batches_follow_the_shuffled_order() {
+    // circle: 300 training points in batches of 16, the last batch of each epoch has 12
+    let mut t = trainer("circle", 3);
+    let n = t.data().train.len();
+    let batch_size = t.settings().batch_size;
+    let mut orders: Vec<Vec<usize>> = Vec::new();
+    for _ in 0..3 {
+        let order = t.epoch_order().to_vec();
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..n).collect::<Vec<_>>(), "a permutation");
+        assert_ne!(order, sorted, "shuffled");
+        for start in (0..n).step_by(batch_size) {
+            let rows = &order[start..(start + batch_size).min(n)];
+            let (loss, correct) = batch_by_hand(&t, rows);
+            let report = t.train_batch().unwrap();
+            assert_eq!(report.samples, rows.len());
+            assert_eq!(report.loss.to_bits(), loss.to_bits(), "batch at {start}");
+            assert_eq!(report.correct, correct, "batch at {start}");
+        }
+        assert!(!orders.contains(&order), "a new order every epoch");
+        orders.push(order);
+    }
+    assert_eq!(t.epoch(), 3);
+}
+
+#[test]
+fn the_epoch_report_is_the_sample_weighted_mean_of_its_batches() {
+    let mut t = trainer("circle", 4);
+    let n = t.data().train.len();
+    assert_ne!(n % t.settings().batch_size, 0, "a short last batch");
+    for epoch in 0..2 {
+        let (mut loss_sum, mut correct, mut samples, mut steps) = (0.0f64, 0, 0, 0);
+        let order = t.epoch_order().to_vec();
+        let mut cursor = 0;
+        let report = loop {
+            let rows = &order[cursor..(cursor + t.settings().batch_size).min(n)];
+            let (loss, right) = batch_by_hand(&t, rows);
+            loss_sum += loss * rows.len() as f64;
+            correct += right;
+            samples += rows.len();
+            steps += 1;
+            cursor += rows.len();
+            if let Some(report) = t.train_batch().unwrap().finished_epoch {
+                break report;
+            }
+        };
+        assert_eq!(report.epoch, epoch);
+        assert_eq!((report.steps, report.train.samples), (steps, n));
+        assert_eq!(samples, n);
+        let mean = loss_sum / n as f64;
+        assert!(
+            (report.train.loss - mean).abs() <= 1e-12 * mean,
+            "epoch {epoch}: {} vs {mean}",
+            report.train.loss
+        );
+        assert_eq!(report.train.accuracy, correct as f64 / n as f64);
+    }
+}

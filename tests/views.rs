@@ -6,14 +6,16 @@ use std::time::{Duration, Instant};
 
 use backprop_lab::nn::{Network, predicted_class};
 use backprop_lab::train::worker::Snapshot;
-use backprop_lab::ui::views::{GraphReadout, Quantity, ViewKind};
+use backprop_lab::ui::views::{GraphReadout, PlacedNode, Quantity, ViewKind};
 use backprop_lab::ui::{BackpropLab, Launch};
-use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui::{Event, Modifiers, PointerButton, Pos2, Rect};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::sync::Arc;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// The window's size in points.
+const WINDOW: [f32; 2] = [1440.0, 900.0];
 
 type App = Harness<'static, BackpropLab>;
 
@@ -22,7 +24,7 @@ fn open(preset: &str, views: &[ViewKind]) -> App {
     let views = views.to_vec();
     let preset = preset.to_string();
     let mut harness = Harness::builder()
-        .with_size([1440.0, 900.0])
+        .with_size(WINDOW)
         .build_eframe(move |cc| {
             let mut app = BackpropLab::new(
                 cc,
@@ -150,6 +152,21 @@ fn weight_heatmap_hover_reads_the_weight_gradient_and_update_under_the_pointer()
     assert_eq!(now.update_step, Some(2));
 }
 
+/// The number of tiles per row of a tile picture drawn in `rect`: the view draws `tiles` tiles of
+/// `tile` pixels with a one-pixel gap between them, fitted into `rect` with its aspect kept, and
+/// that aspect grows strictly with the number of columns, so only one count fits the rect.
+fn tile_columns(rect: Rect, tiles: usize, tile: [usize; 2]) -> usize {
+    let misfit = |columns: usize| {
+        let rows = tiles.div_ceil(columns);
+        let width = (columns * (tile[0] + 1) - 1) as f32;
+        let height = (rows * (tile[1] + 1) - 1) as f32;
+        (width / height / rect.aspect_ratio()).ln().abs()
+    };
+    (1..=tiles)
+        .min_by(|&a, &b| misfit(a).total_cmp(&misfit(b)))
+        .expect("at least one tile")
+}
+
 #[test]
 fn first_layer_tiles_read_a_units_weight_for_a_pixel() {
     let mut harness = open("mnist-mlp", &[ViewKind::Weights]);
@@ -162,40 +179,119 @@ fn first_layer_tiles_read_a_units_weight_for_a_pixel() {
         .weights
         .picture_rect
         .expect("tiles drawn");
-    // the top-left tile is unit 0, 28 x 28 picture pixels of the input image
-    hover(&mut harness, rect.min + egui::vec2(5.0, 5.0));
-    let readout = harness
-        .state()
-        .views()
-        .weights
-        .readout
-        .clone()
-        .expect("a readout");
-    assert_eq!(readout.row, 0, "the top-left tile is unit 0");
-    let column = readout.column.expect("a pixel");
+    let info = harness.state().run_view().info.clone().expect("info");
+    let shape = info.input_shape;
+    assert_eq!((shape.width, shape.height, shape.channels), (28, 28, 1));
     let weight = snapshot(harness.state()).unwrap().layers[1]
         .weight
         .clone()
         .unwrap();
-    assert_eq!(readout.value, weight[[0, column]]);
-    assert!(
-        readout.text.starts_with("unit 0, pixel"),
-        "{}",
-        readout.text
-    );
+    let units = weight.nrows();
+    assert_eq!(units, 128);
+    // one 28 x 28 tile per unit, in rows of `columns`, one picture pixel between tiles
+    let columns = tile_columns(rect, units, [28, 28]);
+    let rows = units.div_ceil(columns);
+    assert!(columns > 3 && rows > 2, "{columns} x {rows} tiles");
+    let picture = egui::vec2((columns * 29 - 1) as f32, (rows * 29 - 1) as f32);
+    // the middle of picture pixel (px, py) on the screen
+    let at = |px: usize, py: usize| {
+        rect.min + egui::vec2(px as f32 + 0.5, py as f32 + 0.5) * rect.size() / picture
+    };
+    let readout_at = |harness: &mut App, pointer: Pos2| {
+        hover(harness, pointer);
+        let weights = &harness.state().views().weights;
+        assert_eq!(
+            weights.picture_rect,
+            Some(rect),
+            "the tiles stay where they are"
+        );
+        weights.readout.clone()
+    };
+    // tiles off the first row and column and pixels off the diagonal, so that a tile or pixel
+    // read transposed, or a gap miscounted, is another weight; the last pixel of the last tile
+    for (unit, x, y) in [
+        (columns + 3, 20, 7),
+        (2 * columns + 1, 4, 23),
+        (units - 1, 27, 27),
+    ] {
+        let pointer = at((unit % columns) * 29 + x, (unit / columns) * 29 + y);
+        let readout = readout_at(&mut harness, pointer).expect("a readout");
+        let pixel = y * 28 + x;
+        assert_eq!(
+            (readout.layer, readout.row, readout.column),
+            (1, unit, Some(pixel)),
+            "the pointer is over unit {unit}'s tile at pixel ({x}, {y})"
+        );
+        assert_eq!(readout.value, weight[[unit, pixel]]);
+        assert!(
+            readout
+                .text
+                .starts_with(&format!("unit {unit}, pixel ({x}, {y})")),
+            "{}",
+            readout.text
+        );
+    }
+    // the gaps between tiles are nobody's pixels: right of tile `columns`, below tile 1
+    for pointer in [at(28, 29 + 10), at(29 + 10, 28)] {
+        let readout = readout_at(&mut harness, pointer);
+        assert_eq!(readout, None, "a gap between tiles at {pointer:?}");
+    }
+}
+
+/// Distance from `p` to the segment `a`-`b`.
+fn distance_to_segment(p: Pos2, (a, b): (Pos2, Pos2)) -> f32 {
+    let ab = b - a;
+    let t = ((p - a).dot(ab) / ab.length_sq()).clamp(0.0, 1.0);
+    (a + ab * t).distance(p)
+}
+
+/// The edge drawn from node `from` to node `to`: from the right side of one to the left side of
+/// the other.
+fn edge_segment(from: &PlacedNode, to: &PlacedNode) -> (Pos2, Pos2) {
+    (
+        from.center + egui::vec2(from.radius, 0.0),
+        to.center - egui::vec2(to.radius, 0.0),
+    )
+}
+
+/// A point on the edge from `from` to `to`, nearer `from` (edges of unit pairs with the same
+/// sum cross in their middles, and others at simple fractions of their length), at least 2
+/// points from every other edge between the two columns and well away from every node: only
+/// that edge is under the pointer there. Near `from` the edge the view draws (between the
+/// nodes' sides) is several points from the line between the nodes' centres.
+fn point_on_edge(nodes: &[PlacedNode], from: PlacedNode, to: PlacedNode) -> Pos2 {
+    let (a, b) = edge_segment(&from, &to);
+    let mut others = Vec::new();
+    for f in nodes.iter().filter(|n| n.layer == from.layer) {
+        for t in nodes.iter().filter(|n| n.layer == to.layer) {
+            if (f.unit, t.unit) != (from.unit, to.unit) {
+                others.push(edge_segment(f, t));
+            }
+        }
+    }
+    assert!(!others.is_empty(), "the columns have other edges");
+    [0.17f32, 0.22, 0.13, 0.27, 0.31, 0.36]
+        .into_iter()
+        .map(|s| a + (b - a) * s)
+        .find(|&p| {
+            others
+                .iter()
+                .all(|&edge| distance_to_segment(p, edge) > 2.0)
+                && nodes.iter().all(|n| n.center.distance(p) > n.radius + 4.0)
+        })
+        .expect("a point on the edge clear of the other edges")
 }
 
 #[test]
 fn graph_hover_shows_a_nodes_activation_and_bias_and_an_edges_weight() {
     let mut harness = open("circle", &[ViewKind::Network]);
     train_steps(&mut harness, 3);
-    let graph = &harness.state().views().graph;
-    let node = graph
+    let node = harness
+        .state()
+        .views()
+        .graph
         .node(Some(0), 3)
         .expect("unit 3 of the first hidden layer is drawn");
-    let next = graph
-        .node(Some(1), 5)
-        .expect("unit 5 of the second hidden layer is drawn");
     hover(&mut harness, node.center);
     let now = snapshot(harness.state()).expect("snapshot");
     match harness.state().views().graph.readout.clone() {
@@ -216,24 +312,39 @@ fn graph_hover_shows_a_nodes_activation_and_bias_and_an_edges_weight() {
         }
         other => panic!("expected a node readout, found {other:?}"),
     }
-    // the middle of the edge from unit 3 to the next layer's unit 5
-    let middle = Pos2::new(
-        (node.center.x + next.center.x) / 2.0,
-        (node.center.y + next.center.y) / 2.0,
-    );
-    hover(&mut harness, middle);
-    match harness.state().views().graph.readout.clone() {
-        Some(GraphReadout::Edge {
-            layer,
-            from,
-            to,
-            weight,
-        }) => {
-            // edges cross near their middles; whichever is nearest, its weight is the model's
-            assert_eq!(layer, 1);
-            assert_eq!(weight, now.layers[1].weight.as_ref().unwrap()[[to, from]]);
+    // circle is 2 inputs -> 8 tanh (layer 0) -> 8 tanh (layer 1) -> 1 sigmoid (layer 2); an
+    // edge into layer l's unit `to` from the previous column's unit `from` is W_l[to, from]
+    let edges = [
+        ((Some(0), 3), (Some(1), 5), 1),
+        ((None, 1), (Some(0), 6), 0),
+        ((Some(1), 2), (Some(2), 0), 2),
+    ];
+    for ((from_layer, from), (to_layer, to), layer) in edges {
+        let graph = &harness.state().views().graph;
+        let nodes = graph.nodes.clone();
+        let a = graph.node(from_layer, from).expect("the edge's first node");
+        let b = graph.node(to_layer, to).expect("the edge's second node");
+        hover(&mut harness, point_on_edge(&nodes, a, b));
+        let weight = now.layers[layer].weight.clone().expect("a dense layer");
+        if to < weight.ncols() && from < weight.nrows() {
+            assert_ne!(weight[[to, from]], weight[[from, to]], "W is not symmetric");
         }
-        other => panic!("expected an edge readout, found {other:?}"),
+        match harness.state().views().graph.readout.clone() {
+            Some(GraphReadout::Edge {
+                layer: l,
+                from: i,
+                to: j,
+                weight: w,
+            }) => {
+                assert_eq!(
+                    (l, i, j),
+                    (layer, from, to),
+                    "the pointer is on the edge from {from_layer:?}/{from} to {to_layer:?}/{to}"
+                );
+                assert_eq!(w, weight[[to, from]]);
+            }
+            other => panic!("expected an edge readout, found {other:?}"),
+        }
     }
     // clicking a node selects it (its edges highlighted); clicking it again clears it
     click(&mut harness, node.center);
@@ -346,21 +457,55 @@ fn clicking_a_gallery_prediction_makes_it_the_probe() {
     }
 }
 
+/// Whether the decision boundary reads the plane with the pointer at `at`.
+fn reads_the_plane(harness: &mut App, at: Pos2) -> bool {
+    hover(harness, at);
+    harness.state().views().boundary.readout.is_some()
+}
+
+/// The edge of the plot on the line from `inside` to `outside`, by bisection: the view reads the
+/// plane wherever the pointer is over the plot and nowhere else.
+fn plot_edge(harness: &mut App, inside: Pos2, outside: Pos2) -> Pos2 {
+    assert!(
+        !reads_the_plane(harness, outside),
+        "{outside:?} is off the plot"
+    );
+    let (mut a, mut b) = (inside, outside);
+    // 16 halvings of at most the window: well under a tenth of a point
+    for _ in 0..16 {
+        let middle = a + (b - a) * 0.5;
+        if reads_the_plane(harness, middle) {
+            a = middle;
+        } else {
+            b = middle;
+        }
+    }
+    a + (b - a) * 0.5
+}
+
 #[test]
 fn decision_boundary_hover_reads_the_models_output_at_that_point() {
     let mut harness = open("spiral", &[ViewKind::Boundary]);
     train_steps(&mut harness, 5);
     let centre = Pos2::new(330.0 + 560.0, 480.0);
     // find a point inside the plot: sweep until the view reads something
-    let mut readout = None;
-    for dx in [0.0, -60.0, 60.0, -120.0, 120.0] {
-        hover(&mut harness, centre + egui::vec2(dx, 0.0));
-        readout = harness.state().views().boundary.readout.clone();
-        if readout.is_some() {
-            break;
-        }
-    }
-    let readout = readout.expect("the pointer is over the plane");
+    let inside = [0.0, -60.0, 60.0, -120.0, 120.0]
+        .into_iter()
+        .map(|dx| centre + egui::vec2(dx, 0.0))
+        .find(|&at| reads_the_plane(&mut harness, at))
+        .expect("the pointer is over the plane");
+    // the plot's edges, from that point towards the window's edges
+    let [width, height] = WINDOW;
+    let left = plot_edge(&mut harness, inside, Pos2::new(1.0, inside.y)).x;
+    let right = plot_edge(&mut harness, inside, Pos2::new(width - 1.0, inside.y)).x;
+    let top = plot_edge(&mut harness, inside, Pos2::new(inside.x, 1.0)).y;
+    let bottom = plot_edge(&mut harness, inside, Pos2::new(inside.x, height - 1.0)).y;
+    let plot = Rect::from_min_max(Pos2::new(left, top), Pos2::new(right, bottom));
+    assert!(
+        plot.width() > 200.0 && (plot.width() - plot.height()).abs() < 1.0,
+        "the plane is a square: {plot:?}"
+    );
+
     let app = harness.state();
     let now = snapshot(app).unwrap();
     let info = app.run_view().info.clone().unwrap();
@@ -372,15 +517,63 @@ fn decision_boundary_hover_reads_the_models_output_at_that_point() {
             .filter_map(|l| Some((l.weight.clone()?, l.bias.clone()?))),
     )
     .unwrap();
-    let x = ndarray::arr2(&[readout.grid]);
-    let output = network.predict(x.view()).unwrap();
-    assert_eq!(readout.outputs.len(), 1);
-    assert!((output[[0, 0]] - readout.outputs[0]).abs() < 1e-5);
-    // the grid point is within half a cell of the pointer's point
     let plane = now.plane.clone().unwrap();
-    let cell = (plane.x.1 - plane.x.0) / (plane.resolution - 1) as f32;
-    assert!((readout.grid[0] - readout.point[0]).abs() <= cell * 0.51);
-    assert!((readout.grid[1] - readout.point[1]).abs() <= cell * 0.51);
+    let (x, y) = (plane.x, plane.y);
+    let last = (plane.resolution - 1) as f32;
+    let cell = [(x.1 - x.0) / last, (y.1 - y.0) / last];
+    // points near the top left, bottom right, top right and bottom left, none on a diagonal or
+    // a middle line: a flipped or swapped axis puts the pointer over another point of the plane
+    for (across, down) in [(0.15, 0.2), (0.85, 0.8), (0.7, 0.25), (0.3, 0.75)] {
+        // the pointer over a grid point, so that the nearest grid point is clear
+        let pointer = plot.min
+            + egui::vec2(
+                (across * last).round() / last * plot.width(),
+                (down * last).round() / last * plot.height(),
+            );
+        hover(&mut harness, pointer);
+        let readout = harness
+            .state()
+            .views()
+            .boundary
+            .readout
+            .clone()
+            .expect("the pointer is over the plane");
+        // x grows to the right, y upwards: the top of the plot is the largest y
+        let point = [
+            x.0 + (pointer.x - plot.left()) / plot.width() * (x.1 - x.0),
+            y.1 - (pointer.y - plot.top()) / plot.height() * (y.1 - y.0),
+        ];
+        for axis in 0..2 {
+            assert!(
+                (readout.point[axis] - point[axis]).abs() < 0.05 * cell[axis],
+                "pointer at {pointer:?}: the view reads {:?}, the plot's mapping gives {point:?}",
+                readout.point
+            );
+        }
+        // the grid point nearest to it (column from the left, row from the top) ...
+        let col = ((point[0] - x.0) / cell[0]).round();
+        let row = ((y.1 - point[1]) / cell[1]).round();
+        let grid = [
+            x.0 + (x.1 - x.0) * (col / last),
+            y.1 - (y.1 - y.0) * (row / last),
+        ];
+        for axis in 0..2 {
+            assert!(
+                (readout.grid[axis] - grid[axis]).abs() < 1e-3 * cell[axis],
+                "pointer at {pointer:?}: the view's grid point {:?}, the nearest is {grid:?}",
+                readout.grid
+            );
+        }
+        // ... and the model's output there
+        let output = network.predict(ndarray::arr2(&[grid]).view()).unwrap();
+        assert_eq!(readout.outputs.len(), 1);
+        assert!(
+            (output[[0, 0]] - readout.outputs[0]).abs() < 1e-5,
+            "at {grid:?} the view reads {:?}, the model gives {}",
+            readout.outputs,
+            output[[0, 0]]
+        );
+    }
 }
 
 /// Drags the pointer through `points` (canvas units) with the button held.
@@ -444,6 +637,44 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
     let probabilities = draw.probabilities.clone().unwrap();
     assert_eq!(probabilities.len(), 10);
     assert!((probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-4);
+
+    // a few batches later the bars are the trained network's: the snapshot's weights run on the
+    // shown input by the test give the same probabilities
+    let trained = snapshot(harness.state()).unwrap().step + 3;
+    train_steps(&mut harness, 3);
+    // one more frame: the view classifies with the snapshot of the last step
+    harness.step();
+    let app = harness.state();
+    let now = snapshot(app).unwrap();
+    assert_eq!(now.step, trained);
+    let info = app.run_view().info.clone().unwrap();
+    let mut network = Network::with_params(
+        info.input_shape,
+        &app.active_config().layers,
+        now.layers
+            .iter()
+            .filter_map(|l| Some((l.weight.clone()?, l.bias.clone()?))),
+    )
+    .unwrap();
+    assert_eq!(app.views().draw.input.as_ref(), Some(&input));
+    let x = ndarray::Array2::from_shape_vec((1, input.len()), input.clone()).unwrap();
+    let expected = network.predict(x.view()).unwrap().row(0).to_vec();
+    let shown = app
+        .views()
+        .draw
+        .probabilities
+        .clone()
+        .expect("probabilities");
+    assert_eq!(shown.len(), expected.len());
+    for (digit, (a, b)) in shown.iter().zip(&expected).enumerate() {
+        assert!(
+            (a - b).abs() < 1e-6,
+            "digit {digit}: the view shows {a}, the trained network gives {b}"
+        );
+    }
+    // the headline is the most probable digit with its probability
+    let best = predicted_class(ndarray::ArrayView1::from(&expected[..]));
+    harness.get_by_label(&format!("{best} ({:.0}%)", expected[best] * 100.0));
 
     // a second stroke, then Undo takes it away again
     draw_stroke(&mut harness, canvas, &[(0.4, 0.5), (0.6, 0.5)]);

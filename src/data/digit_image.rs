@@ -28,23 +28,33 @@ impl GreyImage {
     }
 }
 
-/// Reads a PNG or JPEG file (any size, colour or grey) as luminance in [0, 1]; transparent
-/// pixels are seen over white paper.
+/// Reads a PNG or JPEG file (any size, colour or grey) as luminance in [0, 1]. Transparent
+/// pixels are seen over paper that contrasts with the opaque ones: white behind dark strokes,
+/// black behind light strokes (a drawing exported from a dark theme has its digit only in alpha).
 pub fn load(path: &Path) -> Result<GreyImage, DataError> {
     let image = image::open(path).map_err(|e| DataError::Image {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
     let rgba = image.to_rgba32f();
+    let luminance = |[r, g, b, _]: [f32; 4]| 0.299 * r + 0.587 * g + 0.114 * b;
+    let (weighted, opacity) = rgba.pixels().fold((0.0f64, 0.0f64), |(sum, alpha), p| {
+        let a = f64::from(p.0[3]);
+        (sum + a * f64::from(luminance(p.0)), alpha + a)
+    });
+    let paper = if opacity > 0.0 && weighted / opacity > 0.5 {
+        0.0
+    } else {
+        1.0
+    };
     Ok(GreyImage {
         width: rgba.width() as usize,
         height: rgba.height() as usize,
         pixels: rgba
             .pixels()
             .map(|p| {
-                let [r, g, b, a] = p.0;
-                let luminance = 0.299 * r + 0.587 * g + 0.114 * b;
-                a * luminance + (1.0 - a)
+                let a = p.0[3];
+                a * luminance(p.0) + (1.0 - a) * paper
             })
             .collect(),
     })

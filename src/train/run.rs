@@ -33,7 +33,11 @@ impl RunConfig {
     /// Loads the data and initialises the weights from the seed: the same config always gives
     /// the same starting point.
     pub fn build(&self) -> Result<Trainer, TrainError> {
-        let data = self.data.load()?;
+        self.build_on(self.data.load()?)
+    }
+
+    /// [`RunConfig::build`] on data already loaded from `self.data` (read a large set once).
+    pub fn build_on(&self, data: crate::data::Dataset) -> Result<Trainer, TrainError> {
         let network = Network::new(data.input_shape, &self.layers, &mut seeded_rng(self.seed))?;
         Trainer::new(network, data, self.settings, training_rng(self.seed))
     }

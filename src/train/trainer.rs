@@ -161,6 +161,12 @@ impl Trainer {
         self.cursor
     }
 
+    /// The order the current epoch visits the training split in (indices into it), reshuffled
+    /// at every epoch's end.
+    pub fn epoch_order(&self) -> &[usize] {
+        &self.order
+    }
+
     /// Batches in one epoch at the current batch size.
     pub fn batches_per_epoch(&self) -> usize {
         self.data.train.len().div_ceil(self.settings.batch_size)

@@ -243,7 +243,7 @@ fn large_tensors_get_the_same_update_as_the_serial_rule_element_by_element() {
             .as_slice()
             .unwrap()
             .to_vec();
-        assert!(w.len() > 2 * 32_768 && w.len() % 32_768 != 0);
+        assert!(w.len() > 2 * 32_768 && !w.len().is_multiple_of(32_768));
         let mut b = network.params().next().unwrap().bias.to_vec();
         let (mut first_w, mut second_w) = (vec![0.0; w.len()], vec![0.0; w.len()]);
         let (mut first_b, mut second_b) = (vec![0.0; b.len()], vec![0.0; b.len()]);

@@ -58,7 +58,7 @@ impl CurvesPanel {
 
     /// The points of a line, at most about MAX_DRAWN of them: beyond that, each bucket of
     /// neighbours keeps its lowest and its highest point (in order), so spikes stay visible.
-    fn line_points(&self, points: &[Point]) -> PlotPoints<'static> {
+    pub fn line_points(&self, points: &[Point]) -> PlotPoints<'static> {
         let xy = |p: &Point| [self.x(p), self.y(p.value)];
         if points.len() <= MAX_DRAWN {
             return points.iter().map(xy).collect();

@@ -10,7 +10,6 @@
 use std::time::{Duration, Instant};
 
 use backprop_lab::train::{Preset, samples_per_second};
-use backprop_lab::ui::views::ViewKind;
 use backprop_lab::ui::{BackpropLab, Launch};
 use egui_kittest::Harness;
 
@@ -28,8 +27,8 @@ fn main() {
         let preset = Preset::named(name).expect("preset exists");
         let headless = samples_per_second(&preset, batch, 3).expect("trains");
         for (label, views) in [
-            ("curves only", vec![ViewKind::Curves]),
-            ("all views", ViewKind::ALL.to_vec()),
+            ("curves only", vec!["curves"]),
+            ("all views", backprop_lab::ui::views::ids()),
         ] {
             let launch = Launch {
                 preset: Some(name.into()),

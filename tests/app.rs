@@ -9,13 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backprop_lab::nn::{Activation, LayerSpec, Loss, Padding};
-use backprop_lab::train::worker::{Command, Snapshot, Speed};
+use backprop_lab::train::protocol::{Command, Snapshot, Speed};
 use backprop_lab::train::{Preset, RunConfig, SettingChange};
-use backprop_lab::ui::views::ViewKind;
 use backprop_lab::ui::{Alert, BackpropLab, CurvesPanel, Launch, Preferences, XAxis, validate};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 
 mod common;
 
@@ -269,7 +268,7 @@ fn switching_optimizer_and_loss_mid_run_keeps_the_weights_and_marks_the_curve() 
         .run_view()
         .markers
         .iter()
-        .map(|m| (m.event.step, m.event.change.label()))
+        .map(|m| (m.step, m.label.clone()))
         .collect();
     assert_eq!(
         markers,
@@ -689,7 +688,7 @@ fn the_speed_throttle_bounds_the_batches_per_second_and_full_speed_lifts_it() {
 #[test]
 fn curve_options_set_in_the_panel_are_saved_and_change_what_is_plotted() {
     let mut harness = preset("circle");
-    harness.state_mut().show_views(&[ViewKind::Curves]);
+    harness.state_mut().show_views(&["curves"]);
     ready(&mut harness);
     assert_eq!(
         saved_preferences(&mut harness).curves,
@@ -789,5 +788,51 @@ fn curve_options_set_in_the_panel_are_saved_and_change_what_is_plotted() {
     assert_eq!(
         drawn.iter().map(|[x, _]| *x).collect::<Vec<_>>(),
         by_step.iter().map(|[x, _]| *x).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_refused_change_leaves_the_panel_and_the_saved_run_on_the_trainers_setting() {
+    // a linear regression output: cross-entropy cannot train it
+    let mut harness = launch(Launch {
+        config: Some(common::diverging_run()),
+        ..Launch::default()
+    });
+    ready(&mut harness);
+    let selected = |harness: &App, label: &str| {
+        harness.get_by_label(label).accesskit_node().toggled()
+            == Some(egui::accesskit::Toggled::True)
+    };
+    assert!(selected(&harness, "MSE") && !selected(&harness, "cross-entropy"));
+    harness.get_by_label("cross-entropy").click();
+    step_until(&mut harness, "the refusal", |app| {
+        matches!(app.run_view().alert, Some(Alert::Refused(_)))
+    });
+    harness.run_steps(3);
+    assert!(
+        selected(&harness, "MSE") && !selected(&harness, "cross-entropy"),
+        "the panel shows the loss the trainer runs with"
+    );
+    assert_eq!(harness.state().active_config().settings.loss, Loss::Mse);
+    let saved = saved_preferences(&mut harness);
+    assert_eq!(
+        saved.config.settings.loss,
+        Loss::Mse,
+        "the next launch runs"
+    );
+    // an accepted change shows once the trainer confirmed it, and is saved
+    harness.get_by_label("Adam").click();
+    step_until(&mut harness, "the trainer confirms Adam", |app| {
+        app.run_view().markers.len() == 1
+    });
+    harness.run_steps(2);
+    assert!(selected(&harness, "Adam"));
+    assert_eq!(
+        saved_preferences(&mut harness)
+            .config
+            .settings
+            .optimizer
+            .optimizer,
+        backprop_lab::nn::Optimizer::ADAM
     );
 }

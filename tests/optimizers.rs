@@ -3,6 +3,7 @@
 
 use backprop_lab::nn::{
     Activation, LayerSpec, Network, Optimizer, OptimizerSettings, OptimizerState, Shape,
+    TensorState,
 };
 use ndarray::{Array1, Array2, array};
 
@@ -31,7 +32,7 @@ fn run(settings: OptimizerSettings) -> (Array2<f32>, Array1<f32>) {
         params.grad_bias.fill(gb);
         state.step(&settings, &mut network);
     }
-    assert_eq!(state.steps(), 3);
+    assert_eq!(state.t(), 3);
     let params = network.params().next().expect("one layer");
     (params.weight.clone(), params.bias.clone())
 }
@@ -101,31 +102,85 @@ fn adam_with_l2_matches_golden_values() {
     assert_close(b.as_slice().unwrap(), &[0.08877906067738801]);
 }
 
+/// Adam's m of layer 0's weight.
+fn adam_m(state: &OptimizerState) -> Vec<f32> {
+    match &state.layer(0).expect("layer 0 has parameters").weight {
+        TensorState::Adam { m, .. } => m.clone(),
+        other => panic!("expected Adam's state, found {other:?}"),
+    }
+}
+
 #[test]
-fn a_new_kind_of_optimizer_starts_fresh_and_a_new_learning_rate_keeps_the_state() {
-    let adam = settings(Optimizer::ADAM, 0.01, 0.0);
+fn a_new_learning_rate_keeps_the_state_and_another_kind_is_refused() {
     let mut network = network();
-    let mut state = OptimizerState::new(Optimizer::Sgd, &network);
+    let mut state = OptimizerState::new(Optimizer::ADAM, &network);
     network.params_mut().next().unwrap().grad_weight.fill(0.1);
-    // The state was made for SGD: switching to Adam replaces it, so this is Adam's step 1.
-    state.step(&adam, &mut network);
-    assert_eq!(state.steps(), 1);
-    let m = state.tensor(0).unwrap().first.clone();
-    assert!(
-        m.iter().all(|&m| (m - 0.01).abs() < 1e-7),
-        "m after one step: {m:?}"
-    );
+    state.step(&settings(Optimizer::ADAM, 0.01, 0.0), &mut network);
+    assert_eq!(state.t(), 1);
+    assert!(adam_m(&state).iter().all(|&m| (m - 0.01).abs() < 1e-7));
     // Same kind, other learning rate: the moments carry on.
     state.step(&settings(Optimizer::ADAM, 0.001, 0.0), &mut network);
-    assert_eq!(state.steps(), 2);
-    assert!(
-        state
-            .tensor(0)
-            .unwrap()
-            .first
-            .iter()
-            .all(|&m| (m - 0.019).abs() < 1e-6)
-    );
+    assert_eq!(state.t(), 2);
+    assert!(adam_m(&state).iter().all(|&m| (m - 0.019).abs() < 1e-6));
+    // Another kind: the state says it does not fit; its owner must make a new one.
+    let error = state
+        .check(Optimizer::Sgd, &network)
+        .expect_err("Adam's state cannot run SGD");
+    assert!(error.to_string().contains("Adam"), "{error}");
+    assert!(state.check(Optimizer::ADAM, &network).is_ok());
+    let refused = std::panic::catch_unwind(move || {
+        state.step(&settings(Optimizer::Sgd, 0.01, 0.0), &mut network)
+    });
+    assert!(refused.is_err(), "a silent switch of kind");
+}
+
+#[test]
+fn the_state_is_per_layer_with_the_names_of_the_math_and_round_trips_through_json() {
+    let specs = [
+        LayerSpec::Dense {
+            units: 3,
+            activation: Activation::Tanh,
+        },
+        LayerSpec::Dropout { rate: 0.1 },
+        LayerSpec::Dense {
+            units: 2,
+            activation: Activation::Linear,
+        },
+    ];
+    let mut network =
+        Network::new(Shape::flat(4), &specs, &mut backprop_lab::nn::seeded_rng(1)).unwrap();
+    for (optimizer, kind) in [
+        (Optimizer::Sgd, "sgd"),
+        (Optimizer::MOMENTUM, "momentum"),
+        (Optimizer::ADAM, "adam"),
+    ] {
+        let mut state = OptimizerState::new(optimizer, &network);
+        for params in network.params_mut() {
+            params.grad_weight.fill(0.5);
+            params.grad_bias.fill(-0.25);
+        }
+        state.step(&settings(optimizer, 0.1, 0.0), &mut network);
+        assert!(state.layer(1).is_none(), "dropout has no state");
+        let json = serde_json::to_value(&state).unwrap();
+        let layer = &json["layers"][2];
+        assert_eq!(layer["weight"]["kind"], kind, "{json}");
+        match optimizer {
+            Optimizer::Sgd => {}
+            Optimizer::Momentum { .. } => {
+                // v = g after one step
+                assert_eq!(layer["weight"]["velocity"].as_array().unwrap().len(), 6);
+                assert_eq!(layer["bias"]["velocity"][0], -0.25);
+            }
+            Optimizer::Adam { .. } => {
+                assert_eq!(layer["weight"]["m"].as_array().unwrap().len(), 6);
+                assert_eq!(layer["weight"]["v"].as_array().unwrap().len(), 6);
+            }
+        }
+        assert_eq!(json["t"], 1);
+        let back: OptimizerState = serde_json::from_value(json).unwrap();
+        assert_eq!(back, state);
+        assert!(back.check(optimizer, &network).is_ok());
+    }
 }
 
 #[test]
@@ -139,8 +194,10 @@ fn moments_that_decay_to_subnormal_values_are_flushed_to_zero() {
     for _ in 0..2000 {
         state.step(&adam, &mut network);
     }
-    let tensor = state.tensor(0).unwrap();
-    for &value in tensor.first.iter().chain(&tensor.second) {
+    let TensorState::Adam { m, v } = &state.layer(0).unwrap().weight else {
+        panic!("Adam's state");
+    };
+    for &value in m.iter().chain(v) {
         assert!(
             value == 0.0 || value.is_normal(),
             "subnormal moment {value:e}"

@@ -148,10 +148,13 @@ fn switching_optimizer_and_loss_mid_run_keeps_the_weights_and_records_events() {
     );
     assert_eq!(t.settings().loss, Loss::Mse);
     assert_eq!(
-        t.optimizer_state().steps(),
+        t.optimizer_state().t(),
         4,
         "SGD started with fresh state at step 5"
     );
+    // the switch of kind says it reset the state; the other changes kept it
+    let resets: Vec<bool> = t.events().iter().map(|e| e.optimizer_state_reset).collect();
+    assert_eq!(resets, vec![true, false, false, false]);
 }
 
 #[test]

@@ -5,8 +5,11 @@
 use std::time::{Duration, Instant};
 
 use backprop_lab::nn::{Network, predicted_class};
-use backprop_lab::train::worker::Snapshot;
-use backprop_lab::ui::views::{GraphReadout, PlacedNode, Quantity, ViewKind};
+use backprop_lab::train::protocol::Snapshot;
+use backprop_lab::ui::views::{
+    BoundaryView, ConfusionView, DrawView, GraphReadout, GraphView, PlacedNode, Quantity,
+    WeightsView,
+};
 use backprop_lab::ui::{BackpropLab, Launch};
 use egui::{Event, Modifiers, PointerButton, Pos2, Rect};
 use egui_kittest::Harness;
@@ -20,7 +23,7 @@ const WINDOW: [f32; 2] = [1440.0, 900.0];
 type App = Harness<'static, BackpropLab>;
 
 /// The app on `preset` with only `views` on.
-fn open(preset: &str, views: &[ViewKind]) -> App {
+fn open(preset: &str, views: &[&str]) -> App {
     let views = views.to_vec();
     let preset = preset.to_string();
     let mut harness = Harness::builder()
@@ -94,14 +97,14 @@ fn click(harness: &mut App, pos: Pos2) {
 
 #[test]
 fn weight_heatmap_hover_reads_the_weight_gradient_and_update_under_the_pointer() {
-    let mut harness = open("mnist-mlp", &[ViewKind::Weights]);
+    let mut harness = open("mnist-mlp", &["weights"]);
     train_steps(&mut harness, 1);
     let before = snapshot(harness.state()).expect("snapshot");
     train_steps(&mut harness, 1);
     let rect = harness
         .state()
         .views()
-        .weights
+        .get::<WeightsView>()
         .picture_rect
         .expect("the matrix is drawn");
     // the first dense layer: 128 units x 784 inputs; point at unit 40, input 300
@@ -116,7 +119,7 @@ fn weight_heatmap_hover_reads_the_weight_gradient_and_update_under_the_pointer()
         let now = snapshot(app).expect("snapshot");
         let readout = app
             .views()
-            .weights
+            .get::<WeightsView>()
             .readout
             .clone()
             .expect("a readout under the pointer");
@@ -169,14 +172,14 @@ fn tile_columns(rect: Rect, tiles: usize, tile: [usize; 2]) -> usize {
 
 #[test]
 fn first_layer_tiles_read_a_units_weight_for_a_pixel() {
-    let mut harness = open("mnist-mlp", &[ViewKind::Weights]);
+    let mut harness = open("mnist-mlp", &["weights"]);
     harness.get_by_label("Tiles").click();
     harness.step();
     harness.step();
     let rect = harness
         .state()
         .views()
-        .weights
+        .get::<WeightsView>()
         .picture_rect
         .expect("tiles drawn");
     let info = harness.state().run_view().info.clone().expect("info");
@@ -199,7 +202,7 @@ fn first_layer_tiles_read_a_units_weight_for_a_pixel() {
     };
     let readout_at = |harness: &mut App, pointer: Pos2| {
         hover(harness, pointer);
-        let weights = &harness.state().views().weights;
+        let weights = &harness.state().views().get::<WeightsView>();
         assert_eq!(
             weights.picture_rect,
             Some(rect),
@@ -284,17 +287,17 @@ fn point_on_edge(nodes: &[PlacedNode], from: PlacedNode, to: PlacedNode) -> Pos2
 
 #[test]
 fn graph_hover_shows_a_nodes_activation_and_bias_and_an_edges_weight() {
-    let mut harness = open("circle", &[ViewKind::Network]);
+    let mut harness = open("circle", &["network"]);
     train_steps(&mut harness, 3);
     let node = harness
         .state()
         .views()
-        .graph
+        .get::<GraphView>()
         .node(Some(0), 3)
         .expect("unit 3 of the first hidden layer is drawn");
     hover(&mut harness, node.center);
     let now = snapshot(harness.state()).expect("snapshot");
-    match harness.state().views().graph.readout.clone() {
+    match harness.state().views().get::<GraphView>().readout.clone() {
         Some(GraphReadout::Node {
             layer,
             unit,
@@ -320,7 +323,7 @@ fn graph_hover_shows_a_nodes_activation_and_bias_and_an_edges_weight() {
         ((Some(1), 2), (Some(2), 0), 2),
     ];
     for ((from_layer, from), (to_layer, to), layer) in edges {
-        let graph = &harness.state().views().graph;
+        let graph = &harness.state().views().get::<GraphView>();
         let nodes = graph.nodes.clone();
         let a = graph.node(from_layer, from).expect("the edge's first node");
         let b = graph.node(to_layer, to).expect("the edge's second node");
@@ -329,7 +332,7 @@ fn graph_hover_shows_a_nodes_activation_and_bias_and_an_edges_weight() {
         if to < weight.ncols() && from < weight.nrows() {
             assert_ne!(weight[[to, from]], weight[[from, to]], "W is not symmetric");
         }
-        match harness.state().views().graph.readout.clone() {
+        match harness.state().views().get::<GraphView>().readout.clone() {
             Some(GraphReadout::Edge {
                 layer: l,
                 from: i,
@@ -348,19 +351,22 @@ fn graph_hover_shows_a_nodes_activation_and_bias_and_an_edges_weight() {
     }
     // clicking a node selects it (its edges highlighted); clicking it again clears it
     click(&mut harness, node.center);
-    assert_eq!(harness.state().views().graph.selected, Some((Some(0), 3)));
+    assert_eq!(
+        harness.state().views().get::<GraphView>().selected,
+        Some((Some(0), 3))
+    );
     click(&mut harness, node.center);
-    assert_eq!(harness.state().views().graph.selected, None);
+    assert_eq!(harness.state().views().get::<GraphView>().selected, None);
 }
 
 #[test]
 fn large_layers_show_a_subset_and_say_how_many_more() {
-    let mut harness = open("mnist-mlp", &[ViewKind::Network]);
+    let mut harness = open("mnist-mlp", &["network"]);
     harness.step();
     let shown = harness
         .state()
         .views()
-        .graph
+        .get::<GraphView>()
         .nodes
         .iter()
         .filter(|n| n.layer == Some(1))
@@ -370,7 +376,7 @@ fn large_layers_show_a_subset_and_say_how_many_more() {
     let outputs = harness
         .state()
         .views()
-        .graph
+        .get::<GraphView>()
         .nodes
         .iter()
         .filter(|n| n.layer == Some(2))
@@ -380,7 +386,7 @@ fn large_layers_show_a_subset_and_say_how_many_more() {
 
 #[test]
 fn confusion_matrix_sums_to_the_test_set_and_a_cell_lists_exactly_its_examples() {
-    let mut harness = open("mnist-mlp", &[ViewKind::Confusion]);
+    let mut harness = open("mnist-mlp", &["confusion"]);
     train_steps(&mut harness, 20);
     step_until(&mut harness, "an evaluation after training", |app| {
         snapshot(app)
@@ -390,7 +396,7 @@ fn confusion_matrix_sums_to_the_test_set_and_a_cell_lists_exactly_its_examples()
     harness.step();
     let app = harness.state();
     let info = app.run_view().info.clone().expect("info");
-    let counts = app.views().confusion.counts.clone();
+    let counts = app.views().get::<ConfusionView>().counts.clone();
     assert_eq!(counts.len(), 10);
     assert_eq!(counts.iter().flatten().sum::<usize>(), info.test_samples);
     assert_eq!(info.test_samples, 1500);
@@ -404,15 +410,15 @@ fn confusion_matrix_sums_to_the_test_set_and_a_cell_lists_exactly_its_examples()
         counts[t][p] > 0,
         "20 batches in, the model still makes mistakes"
     );
-    let grid = app.views().confusion.grid_rect.expect("drawn");
+    let grid = app.views().get::<ConfusionView>().grid_rect.expect("drawn");
     let cell = grid.width() / 10.0;
     click(
         &mut harness,
         grid.min + egui::vec2(cell * (p as f32 + 0.5), cell * (t as f32 + 0.5)),
     );
     let app = harness.state();
-    assert_eq!(app.views().confusion.selected, Some((t, p)));
-    let examples = app.views().confusion.examples(&info);
+    assert_eq!(app.views().get::<ConfusionView>().selected, Some((t, p)));
+    let examples = app.views().get::<ConfusionView>().examples(&info);
     assert_eq!(examples.len(), counts[t][p]);
     let outputs = snapshot(app).unwrap().test_outputs.clone().unwrap();
     let expected: Vec<usize> = (0..info.test_samples)
@@ -425,7 +431,7 @@ fn confusion_matrix_sums_to_the_test_set_and_a_cell_lists_exactly_its_examples()
 
 #[test]
 fn clicking_a_gallery_prediction_makes_it_the_probe() {
-    let mut harness = open("mnist-mlp", &[ViewKind::Gallery, ViewKind::Network]);
+    let mut harness = open("mnist-mlp", &["gallery", "network"]);
     step_until(&mut harness, "test outputs", |app| {
         snapshot(app).is_some_and(|s| s.test_outputs.is_some())
     });
@@ -460,7 +466,12 @@ fn clicking_a_gallery_prediction_makes_it_the_probe() {
 /// Whether the decision boundary reads the plane with the pointer at `at`.
 fn reads_the_plane(harness: &mut App, at: Pos2) -> bool {
     hover(harness, at);
-    harness.state().views().boundary.readout.is_some()
+    harness
+        .state()
+        .views()
+        .get::<BoundaryView>()
+        .readout
+        .is_some()
 }
 
 /// The edge of the plot on the line from `inside` to `outside`, by bisection: the view reads the
@@ -485,7 +496,7 @@ fn plot_edge(harness: &mut App, inside: Pos2, outside: Pos2) -> Pos2 {
 
 #[test]
 fn decision_boundary_hover_reads_the_models_output_at_that_point() {
-    let mut harness = open("spiral", &[ViewKind::Boundary]);
+    let mut harness = open("spiral", &["boundary"]);
     train_steps(&mut harness, 5);
     let centre = Pos2::new(330.0 + 560.0, 480.0);
     // find a point inside the plot: sweep until the view reads something
@@ -534,7 +545,7 @@ fn decision_boundary_hover_reads_the_models_output_at_that_point() {
         let readout = harness
             .state()
             .views()
-            .boundary
+            .get::<BoundaryView>()
             .readout
             .clone()
             .expect("the pointer is over the plane");
@@ -607,12 +618,12 @@ fn draw_stroke(harness: &mut App, canvas: egui::Rect, points: &[(f32, f32)]) {
 
 #[test]
 fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
-    let mut harness = open("mnist-mlp", &[ViewKind::Draw, ViewKind::Network]);
+    let mut harness = open("mnist-mlp", &["draw", "network"]);
     harness.step();
     let canvas = harness
         .state()
         .views()
-        .draw
+        .get::<DrawView>()
         .canvas_rect
         .expect("the canvas is drawn");
     // a "7": a bar across the top, then down to the bottom left
@@ -622,9 +633,9 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
         .collect();
     draw_stroke(&mut harness, canvas, &seven);
     step_until(&mut harness, "a prediction", |app| {
-        app.views().draw.probabilities.is_some()
+        app.views().get::<DrawView>().probabilities.is_some()
     });
-    let draw = &harness.state().views().draw;
+    let draw = &harness.state().views().get::<DrawView>();
     assert_eq!(draw.strokes.len(), 1);
     let input = draw.input.clone().expect("the 28x28 input");
     assert_eq!(input.len(), 784);
@@ -656,12 +667,12 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
             .filter_map(|l| Some((l.weight.clone()?, l.bias.clone()?))),
     )
     .unwrap();
-    assert_eq!(app.views().draw.input.as_ref(), Some(&input));
+    assert_eq!(app.views().get::<DrawView>().input.as_ref(), Some(&input));
     let x = ndarray::Array2::from_shape_vec((1, input.len()), input.clone()).unwrap();
     let expected = network.predict(x.view()).unwrap().row(0).to_vec();
     let shown = app
         .views()
-        .draw
+        .get::<DrawView>()
         .probabilities
         .clone()
         .expect("probabilities");
@@ -678,11 +689,20 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
 
     // a second stroke, then Undo takes it away again
     draw_stroke(&mut harness, canvas, &[(0.4, 0.5), (0.6, 0.5)]);
-    assert_eq!(harness.state().views().draw.strokes.len(), 2);
+    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 2);
     harness.get_by_label("Undo").click();
     harness.step();
-    assert_eq!(harness.state().views().draw.strokes.len(), 1);
-    assert_eq!(harness.state().views().draw.input.clone().unwrap(), input);
+    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 1);
+    assert_eq!(
+        harness
+            .state()
+            .views()
+            .get::<DrawView>()
+            .input
+            .clone()
+            .unwrap(),
+        input
+    );
 
     // the drawing becomes the probe
     harness.get_by_label("Use as probe").click();
@@ -695,62 +715,83 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
 
     harness.get_by_label("Clear").click();
     harness.step();
-    assert!(harness.state().views().draw.input.is_none());
-    assert!(harness.state().views().draw.probabilities.is_none());
+    assert!(harness.state().views().get::<DrawView>().input.is_none());
+    assert!(
+        harness
+            .state()
+            .views()
+            .get::<DrawView>()
+            .probabilities
+            .is_none()
+    );
 }
 
 #[test]
 fn drawing_says_why_it_is_unavailable_for_a_2d_model() {
-    let mut harness = open("spiral", &[ViewKind::Draw]);
+    let mut harness = open("spiral", &["draw"]);
     harness.step();
     harness.get_by_label_contains("Drawing needs a network that takes a 28x28 image");
 }
 
 #[test]
 fn a_corrupt_image_says_why_and_keeps_the_drawing() {
-    let mut harness = open("mnist-mlp", &[ViewKind::Draw]);
+    let mut harness = open("mnist-mlp", &["draw"]);
     harness.step();
     let canvas = harness
         .state()
         .views()
-        .draw
+        .get::<DrawView>()
         .canvas_rect
         .expect("the canvas is drawn");
     draw_stroke(&mut harness, canvas, &[(0.5, 0.2), (0.5, 0.5), (0.5, 0.8)]);
     let input = harness
         .state()
         .views()
-        .draw
+        .get::<DrawView>()
         .input
         .clone()
         .expect("a drawing");
     let dir = tempfile::tempdir().unwrap();
     let corrupt = dir.path().join("digit.png");
     std::fs::write(&corrupt, b"\x89PNG\r\n\x1a\n not really a picture").unwrap();
-    harness.state_mut().views_mut().draw.open(corrupt);
+    harness
+        .state_mut()
+        .views_mut()
+        .get_mut::<DrawView>()
+        .open(corrupt);
     harness.step();
     let message = harness
         .state()
         .views()
-        .draw
+        .get::<DrawView>()
         .message
         .clone()
         .expect("an error message");
     assert!(message.contains("digit.png"), "{message}");
     harness.get_by_label_contains("digit.png");
     // the drawing and its input are still there
-    assert_eq!(harness.state().views().draw.strokes.len(), 1);
-    assert_eq!(harness.state().views().draw.input.clone().unwrap(), input);
+    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 1);
+    assert_eq!(
+        harness
+            .state()
+            .views()
+            .get::<DrawView>()
+            .input
+            .clone()
+            .unwrap(),
+        input
+    );
 }
 
 #[test]
 fn a_probe_of_the_wrong_size_is_refused_and_the_old_one_stays() {
-    use backprop_lab::train::worker::{Command, Probe};
+    use backprop_lab::train::protocol::{Command, Probe};
     use backprop_lab::ui::Alert;
-    let mut harness = open("mnist-mlp", &[ViewKind::Network]);
+    let mut harness = open("mnist-mlp", &["network"]);
     harness.state_mut().command(Command::SetProbe(Probe {
         input: ndarray::Array1::zeros(3),
         test_index: None,
+        label: None,
         name: "a wrong-sized input".into(),
     }));
     step_until(&mut harness, "the refusal", |app| {

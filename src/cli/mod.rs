@@ -2,6 +2,7 @@
 
 mod bench;
 mod evaluate;
+mod step_through;
 mod train;
 
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::nn::{Loss, Optimizer};
-use crate::ui::views::ViewKind;
+use crate::train::{SettingChange, TrainSettings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,34 +32,13 @@ pub struct Cli {
     #[arg(long)]
     perf_log: Option<PathBuf>,
     /// With no command: the views to open, comma-separated (default: those open last time).
-    #[arg(long, value_delimiter = ',')]
-    views: Vec<ViewArg>,
+    #[arg(long, value_delimiter = ',', value_parser = view_ids())]
+    views: Vec<String>,
 }
 
-/// A view of the app's central area.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum ViewArg {
-    Curves,
-    Network,
-    Weights,
-    Boundary,
-    Confusion,
-    Gallery,
-    Draw,
-}
-
-impl From<ViewArg> for ViewKind {
-    fn from(arg: ViewArg) -> Self {
-        match arg {
-            ViewArg::Curves => ViewKind::Curves,
-            ViewArg::Network => ViewKind::Network,
-            ViewArg::Weights => ViewKind::Weights,
-            ViewArg::Boundary => ViewKind::Boundary,
-            ViewArg::Confusion => ViewKind::Confusion,
-            ViewArg::Gallery => ViewKind::Gallery,
-            ViewArg::Draw => ViewKind::Draw,
-        }
-    }
+/// The ids `--views` takes: every registered view.
+fn view_ids() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::ui::views::ids())
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +51,9 @@ enum Command {
     Classify(ClassifyArgs),
     /// Steady training throughput of mnist-mlp (batch 64) and mnist-cnn (batch 32) with Adam.
     Bench(BenchArgs),
+    /// Trace training steps phase by phase: every layer's input, z, a, gradients, weights
+    /// before and after, and the optimizer's state (JSON with --json).
+    StepThrough(StepThroughArgs),
     /// List the presets.
     Presets,
 }
@@ -83,6 +66,25 @@ pub struct TrainArgs {
     /// Epochs to train (default: the preset's).
     #[arg(long)]
     epochs: Option<usize>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+    /// Seed of the weights, the shuffling, dropout and generated data.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Folder with MNIST-format IDX files to use instead of the embedded subset.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Save the trained model to this file (JSON).
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Print one JSON object per epoch on stdout, and nothing else there.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The training settings a command can set; each defaults to the preset's.
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
     /// Samples per mini-batch (default: the preset's).
     #[arg(long)]
     batch_size: Option<usize>,
@@ -95,16 +97,45 @@ pub struct TrainArgs {
     /// Loss (default: the preset's).
     #[arg(long, value_enum)]
     loss: Option<LossArg>,
+    /// L2 weight decay lambda (default: the preset's).
+    #[arg(long)]
+    l2: Option<f32>,
+}
+
+impl SettingsArgs {
+    /// `settings` with every setting given on the command line.
+    fn apply(&self, settings: TrainSettings) -> TrainSettings {
+        [
+            self.loss.map(|l| SettingChange::Loss(l.into())),
+            self.optimizer.map(|o| SettingChange::Optimizer(o.into())),
+            self.lr.map(SettingChange::LearningRate),
+            self.batch_size.map(SettingChange::BatchSize),
+            self.l2.map(SettingChange::WeightDecay),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(settings, TrainSettings::with)
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct StepThroughArgs {
+    /// The preset to trace (see `presets`).
+    #[arg(long)]
+    preset: String,
+    #[command(flatten)]
+    settings: SettingsArgs,
     /// Seed of the weights, the shuffling, dropout and generated data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Folder with MNIST-format IDX files to use instead of the embedded subset.
+    /// Train on this training sample alone (a batch of one), `--steps` times; without it, the
+    /// run's real mini-batches in training order.
     #[arg(long)]
-    data: Option<PathBuf>,
-    /// Save the trained model to this file (JSON).
-    #[arg(long)]
-    save: Option<PathBuf>,
-    /// Print one JSON object per epoch on stdout, and nothing else there.
+    sample: Option<usize>,
+    /// Training steps to trace.
+    #[arg(long, default_value_t = 1)]
+    steps: usize,
+    /// One JSON object per step with every number the trainer used (see the README).
     #[arg(long)]
     json: bool,
 }
@@ -177,16 +208,21 @@ impl From<LossArg> for Loss {
     }
 }
 
-/// Opens the desktop window.
-fn open_app(launch: crate::ui::Launch) -> anyhow::Result<()> {
-    if let Some(name) = &launch.preset
-        && crate::train::Preset::named(name).is_none()
-    {
+/// The preset called `name`, or an error that lists them all.
+fn preset_named(name: &str) -> anyhow::Result<crate::train::Preset> {
+    crate::train::Preset::named(name).ok_or_else(|| {
         let names: Vec<_> = crate::train::presets().iter().map(|p| p.name).collect();
-        anyhow::bail!(
+        anyhow::anyhow!(
             "no preset named \"{name}\"; the presets are {}",
             names.join(", ")
-        );
+        )
+    })
+}
+
+/// Opens the desktop window.
+fn open_app(launch: crate::ui::Launch) -> anyhow::Result<()> {
+    if let Some(name) = &launch.preset {
+        preset_named(name)?;
     }
     crate::ui::run(launch).map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
 }
@@ -200,13 +236,13 @@ pub fn main() -> ExitCode {
             config: None,
             play: cli.play,
             perf_log: cli.perf_log,
-            views: (!cli.views.is_empty())
-                .then(|| cli.views.into_iter().map(ViewKind::from).collect()),
+            views: (!cli.views.is_empty()).then_some(cli.views),
         }),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => evaluate::eval(&args),
         Some(Command::Classify(args)) => evaluate::classify(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::StepThrough(args)) => step_through::run(&args),
         Some(Command::Presets) => {
             for preset in crate::train::presets() {
                 println!("{:<10} {}", preset.name, preset.description);

@@ -9,17 +9,9 @@ use serde_json::json;
 use super::TrainArgs;
 use crate::data::DataSource;
 use crate::io::{ModelFile, TrainingRecord};
-use crate::train::{Preset, SettingChange, presets};
 
 pub fn run(args: &TrainArgs) -> Result<()> {
-    let Some(preset) = Preset::named(&args.preset) else {
-        let names: Vec<_> = presets().iter().map(|p| p.name).collect();
-        bail!(
-            "no preset named \"{}\"; the presets are {}",
-            args.preset,
-            names.join(", ")
-        );
-    };
+    let preset = super::preset_named(&args.preset)?;
     let source = match &args.data {
         Some(path) if matches!(preset.data, DataSource::Toy(_)) => {
             bail!(
@@ -32,16 +24,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
         None => preset.data_source(args.seed),
     };
     let data = source.load().context("loading the data")?;
-    let mut settings = preset.settings;
-    let changes = [
-        args.loss.map(|l| SettingChange::Loss(l.into())),
-        args.optimizer.map(|o| SettingChange::Optimizer(o.into())),
-        args.lr.map(SettingChange::LearningRate),
-        args.batch_size.map(SettingChange::BatchSize),
-    ];
-    for change in changes.into_iter().flatten() {
-        settings = settings.with(change);
-    }
+    let settings = args.settings.apply(preset.settings);
     let epochs = args.epochs.unwrap_or(preset.epochs);
     if epochs == 0 {
         bail!("--epochs must be at least 1");

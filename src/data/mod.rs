@@ -51,28 +51,37 @@ impl Split {
         self.labels.is_empty()
     }
 
-    /// Training targets for a network with `outputs` units: one-hot rows [samples, classes]
-    /// when outputs == classes, or the label itself [samples, 1] for one unit on two classes.
+    /// Training targets for a network with `outputs` units (see [`targets_for`]).
     pub fn targets(&self, outputs: usize, classes: usize) -> Result<Array2<f32>, DataError> {
-        if outputs == 1 && classes == 2 {
-            Ok(Array2::from_shape_fn((self.len(), 1), |(i, _)| {
-                self.labels[i] as f32
-            }))
-        } else if outputs == classes {
-            Ok(Array2::from_shape_fn((self.len(), classes), |(i, c)| {
-                f32::from(u8::from(self.labels[i] == c))
-            }))
-        } else {
-            Err(DataError::Invalid(format!(
-                "the network has {outputs} outputs but the data has {classes} classes: \
-                 use {classes} outputs{}",
-                if classes == 2 {
-                    " (or 1 sigmoid output)"
-                } else {
-                    ""
-                }
-            )))
-        }
+        targets_for(&self.labels, outputs, classes)
+    }
+}
+
+/// Targets for `labels` and a network with `outputs` units: one-hot rows [labels, classes]
+/// when outputs == classes, or the label itself [labels, 1] for one unit on two classes.
+pub fn targets_for(
+    labels: &[usize],
+    outputs: usize,
+    classes: usize,
+) -> Result<Array2<f32>, DataError> {
+    if outputs == 1 && classes == 2 {
+        Ok(Array2::from_shape_fn((labels.len(), 1), |(i, _)| {
+            labels[i] as f32
+        }))
+    } else if outputs == classes {
+        Ok(Array2::from_shape_fn((labels.len(), classes), |(i, c)| {
+            f32::from(u8::from(labels[i] == c))
+        }))
+    } else {
+        Err(DataError::Invalid(format!(
+            "the network has {outputs} outputs but the data has {classes} classes: \
+             use {classes} outputs{}",
+            if classes == 2 {
+                " (or 1 sigmoid output)"
+            } else {
+                ""
+            }
+        )))
     }
 }
 

@@ -20,7 +20,9 @@ pub use conv::Padding;
 pub use layer::{Layer, LayerSpec, Params};
 pub use loss::{Loss, LossError, count_correct, predicted_class};
 pub use network::{Network, NetworkError};
-pub use optim::{Optimizer, OptimizerSettings, OptimizerState};
+pub use optim::{
+    LayerState, Optimizer, OptimizerSettings, OptimizerState, StateError, TensorState,
+};
 pub use shape::Shape;
 
 /// The one random number generator used everywhere: seeded, portable, reproducible.

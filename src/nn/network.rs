@@ -147,6 +147,11 @@ impl Network {
         self.layers.iter_mut().filter_map(Layer::params_mut)
     }
 
+    /// The parameters of layer `index`, if it has some.
+    pub fn layer_params_mut(&mut self, index: usize) -> Option<&mut Params> {
+        self.layers.get_mut(index).and_then(Layer::params_mut)
+    }
+
     /// Copies the weights and biases of `other`, a network of the same architecture.
     pub fn copy_params_from(&mut self, other: &Network) {
         for (mine, theirs) in self.params_mut().zip(other.params()) {

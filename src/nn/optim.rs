@@ -2,13 +2,14 @@
 //! ([`OptimizerState`]) are separate values, so the trainer can change the learning rate or
 //! swap the optimizer between any two batches while the weights stay as they are.
 //!
-//! Swapping to a different *kind* of optimizer (SGD, momentum, Adam) starts it with fresh state
-//! (zero velocity, zero moments, step count 0); changing only its hyperparameters keeps the state.
+//! Swapping to a different *kind* of optimizer (SGD, momentum, Adam) needs fresh state (zero
+//! velocity, zero moments, t = 0): the trainer makes it and records that it did; changing only
+//! the hyperparameters keeps the state.
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::Network;
+use super::{Network, Params};
 
 /// Which update rule, with its own hyperparameters.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,90 +110,199 @@ impl OptimizerSettings {
     }
 }
 
-/// The running state of one parameter tensor: velocity (momentum) or m and v (Adam).
-#[derive(Clone, Debug, Default)]
-pub struct TensorState {
-    pub first: Vec<f32>,
-    pub second: Vec<f32>,
+/// What an optimizer keeps for one parameter tensor, one value per parameter, named as the
+/// update rule names it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TensorState {
+    /// SGD keeps nothing.
+    Sgd,
+    /// The velocity v.
+    Momentum { velocity: Vec<f32> },
+    /// The first and second moment estimates m and v.
+    Adam { m: Vec<f32>, v: Vec<f32> },
 }
 
-/// Per-parameter state of one optimizer kind, two tensors (weight, bias) per layer with
-/// parameters, in layer order.
-#[derive(Clone, Debug)]
+impl TensorState {
+    /// Zero state of `optimizer`'s kind for a tensor of `len` values.
+    fn zeros(optimizer: Optimizer, len: usize) -> Self {
+        match optimizer {
+            Optimizer::Sgd => TensorState::Sgd,
+            Optimizer::Momentum { .. } => TensorState::Momentum {
+                velocity: vec![0.0; len],
+            },
+            Optimizer::Adam { .. } => TensorState::Adam {
+                m: vec![0.0; len],
+                v: vec![0.0; len],
+            },
+        }
+    }
+
+    /// Whether this state belongs to `optimizer`'s kind and holds `len` values.
+    fn fits(&self, optimizer: Optimizer, len: usize) -> bool {
+        match (self, optimizer) {
+            (TensorState::Sgd, Optimizer::Sgd) => true,
+            (TensorState::Momentum { velocity }, Optimizer::Momentum { .. }) => {
+                velocity.len() == len
+            }
+            (TensorState::Adam { m, v }, Optimizer::Adam { .. }) => {
+                m.len() == len && v.len() == len
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The optimizer's state for one layer with parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerState {
+    /// For W: [units * inputs] values, in W's order.
+    pub weight: TensorState,
+    /// For b: [units].
+    pub bias: TensorState,
+}
+
+/// The state of one kind of optimizer for a whole network: one [`LayerState`] per layer with
+/// parameters, and the number of updates taken (Adam's t). Updated a layer at a time
+/// ([`OptimizerState::begin_update`], then [`OptimizerState::update_layer`] for each layer), or
+/// all at once ([`OptimizerState::step`]). Changing the kind of optimizer is its owner's
+/// decision: it makes a new state; this one refuses to run another kind's rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerState {
     optimizer: Optimizer,
-    steps: u64,
-    tensors: Vec<TensorState>,
+    t: u64,
+    /// One per layer of the network, None for layers without parameters.
+    layers: Vec<Option<LayerState>>,
 }
 
+/// An optimizer state that does not fit the network or the settings it is used with.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("optimizer state: {0}")]
+pub struct StateError(pub String);
+
 impl OptimizerState {
-    /// Fresh state for `optimizer` on `network`'s parameters.
+    /// Fresh state for `optimizer` on `network`'s parameters: zeros, t = 0.
     pub fn new(optimizer: Optimizer, network: &Network) -> Self {
-        let tensors = network
-            .params()
-            .flat_map(|p| [p.weight.len(), p.bias.len()])
-            .map(|len| match optimizer {
-                Optimizer::Sgd => TensorState::default(),
-                Optimizer::Momentum { .. } => TensorState {
-                    first: vec![0.0; len],
-                    second: Vec::new(),
-                },
-                Optimizer::Adam { .. } => TensorState {
-                    first: vec![0.0; len],
-                    second: vec![0.0; len],
-                },
+        let layers = network
+            .layers()
+            .iter()
+            .map(|layer| {
+                layer.params().map(|p| LayerState {
+                    weight: TensorState::zeros(optimizer, p.weight.len()),
+                    bias: TensorState::zeros(optimizer, p.bias.len()),
+                })
             })
             .collect();
         Self {
             optimizer,
-            steps: 0,
-            tensors,
+            t: 0,
+            layers,
         }
+    }
+
+    /// The kind (and hyperparameters, at the last update) this state belongs to.
+    pub fn optimizer(&self) -> Optimizer {
+        self.optimizer
     }
 
     /// Updates taken since this state was created (Adam's t).
-    pub fn steps(&self) -> u64 {
-        self.steps
+    pub fn t(&self) -> u64 {
+        self.t
     }
 
-    /// The state of tensor `index` (2 * layer-with-params + 0 for its weight, + 1 for its bias).
-    pub fn tensor(&self, index: usize) -> Option<&TensorState> {
-        self.tensors.get(index)
+    /// The state of layer `index` (None for a layer without parameters).
+    pub fn layer(&self, index: usize) -> Option<&LayerState> {
+        self.layers.get(index).and_then(Option::as_ref)
     }
 
-    /// One update of every parameter from the gradients of the last backward pass. A state made
-    /// for another kind of optimizer is replaced by a fresh one first.
-    pub fn step(&mut self, settings: &OptimizerSettings, network: &mut Network) {
-        if !self.optimizer.same_kind(&settings.optimizer)
-            || self.tensors.len() != 2 * network.params().count()
-        {
-            *self = Self::new(settings.optimizer, network);
+    /// Whether this state can update `network` with `optimizer`: the same kind, and a tensor
+    /// state of the right length for every parameter. Run files check this on load.
+    pub fn check(&self, optimizer: Optimizer, network: &Network) -> Result<(), StateError> {
+        if !self.optimizer.same_kind(&optimizer) {
+            return Err(StateError(format!(
+                "it belongs to {}, the settings say {}",
+                self.optimizer.name(),
+                optimizer.name()
+            )));
         }
-        self.optimizer = settings.optimizer;
-        self.steps += 1;
-        let rule = Rule::new(settings, self.steps);
-        for (params, state) in network.params_mut().zip(self.tensors.chunks_exact_mut(2)) {
-            let [weight_state, bias_state] = state else {
-                unreachable!("chunks of two")
+        if self.layers.len() != network.layers().len() {
+            return Err(StateError(format!(
+                "it has {} layers, the network {}",
+                self.layers.len(),
+                network.layers().len()
+            )));
+        }
+        for (index, (state, layer)) in self.layers.iter().zip(network.layers()).enumerate() {
+            let fits = match (state, layer.params()) {
+                (None, None) => true,
+                (Some(state), Some(p)) => {
+                    state.weight.fits(optimizer, p.weight.len())
+                        && state.bias.fits(optimizer, p.bias.len())
+                }
+                _ => false,
             };
-            let weight = params
-                .weight
-                .as_slice_mut()
-                .expect("owned arrays are contiguous");
-            let grad = params
-                .grad_weight
-                .as_slice()
-                .expect("owned arrays are contiguous");
-            rule.apply_parallel(weight, grad, settings.weight_decay, weight_state);
-            let bias = params
-                .bias
-                .as_slice_mut()
-                .expect("owned arrays are contiguous");
-            let grad = params
-                .grad_bias
-                .as_slice()
-                .expect("owned arrays are contiguous");
-            rule.apply_parallel(bias, grad, 0.0, bias_state);
+            if !fits {
+                return Err(StateError(format!(
+                    "layer {index} ({}) does not match its parameters",
+                    layer.spec().describe()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts one update of the whole network: t <- t + 1. Panics if `settings` name another
+    /// kind of optimizer (the owner replaces the state when the kind changes).
+    pub fn begin_update(&mut self, settings: &OptimizerSettings) {
+        assert!(
+            self.optimizer.same_kind(&settings.optimizer),
+            "{} state used for a {} update",
+            self.optimizer.name(),
+            settings.optimizer.name()
+        );
+        self.optimizer = settings.optimizer;
+        self.t += 1;
+    }
+
+    /// The update of layer `index`'s parameters from their gradients, at step t (after
+    /// [`OptimizerState::begin_update`]). L2 applies to the weight, not the bias.
+    pub fn update_layer(
+        &mut self,
+        settings: &OptimizerSettings,
+        index: usize,
+        params: &mut Params,
+    ) {
+        let Some(Some(state)) = self.layers.get_mut(index) else {
+            return;
+        };
+        let rule = Rule::new(settings, self.t);
+        let weight = params
+            .weight
+            .as_slice_mut()
+            .expect("owned arrays are contiguous");
+        let grad = params
+            .grad_weight
+            .as_slice()
+            .expect("owned arrays are contiguous");
+        rule.apply_parallel(weight, grad, settings.weight_decay, &mut state.weight);
+        let bias = params
+            .bias
+            .as_slice_mut()
+            .expect("owned arrays are contiguous");
+        let grad = params
+            .grad_bias
+            .as_slice()
+            .expect("owned arrays are contiguous");
+        rule.apply_parallel(bias, grad, 0.0, &mut state.bias);
+    }
+
+    /// One update of every parameter from the gradients of the last backward pass.
+    pub fn step(&mut self, settings: &OptimizerSettings, network: &mut Network) {
+        self.begin_update(settings);
+        for index in 0..network.layers().len() {
+            if let Some(params) = network.layer_params_mut(index) {
+                self.update_layer(settings, index, params);
+            }
         }
     }
 }
@@ -251,11 +361,16 @@ impl Rule {
     /// [`Rule::apply`] on chunks of a large tensor, in parallel (every value updates alone).
     fn apply_parallel(&self, w: &mut [f32], g: &[f32], decay: f32, state: &mut TensorState) {
         const CHUNK: usize = 1 << 15;
+        let (m_or_velocity, v_adam): (&mut [f32], &mut [f32]) = match state {
+            TensorState::Sgd => (&mut [], &mut []),
+            TensorState::Momentum { velocity } => (velocity, &mut []),
+            TensorState::Adam { m, v } => (m, v),
+        };
         if w.len() <= CHUNK {
-            return self.apply(w, g, decay, &mut state.first, &mut state.second);
+            return self.apply(w, g, decay, m_or_velocity, v_adam);
         }
-        let mut first = state.first.chunks_mut(CHUNK);
-        let mut second = state.second.chunks_mut(CHUNK);
+        let mut m_or_velocity = m_or_velocity.chunks_mut(CHUNK);
+        let mut v_adam = v_adam.chunks_mut(CHUNK);
         let chunks: Vec<_> = w
             .chunks_mut(CHUNK)
             .zip(g.chunks(CHUNK))
@@ -263,25 +378,35 @@ impl Rule {
                 (
                     w,
                     g,
-                    first.next().unwrap_or_default(),
-                    second.next().unwrap_or_default(),
+                    m_or_velocity.next().unwrap_or_default(),
+                    v_adam.next().unwrap_or_default(),
                 )
             })
             .collect();
         chunks
             .into_par_iter()
-            .for_each(|(w, g, first, second)| self.apply(w, g, decay, first, second));
+            .for_each(|(w, g, m_or_velocity, v_adam)| {
+                self.apply(w, g, decay, m_or_velocity, v_adam)
+            });
     }
 
     /// w: parameter values, g: dL/dw, both [len]; `decay` is the L2 coefficient for these values;
-    /// `first` holds the velocity or m, `second` holds v ([len] where the rule uses them).
-    fn apply(&self, w: &mut [f32], g: &[f32], decay: f32, first: &mut [f32], second: &mut [f32]) {
+    /// `m_or_velocity` holds the velocity (momentum) or m (Adam), `v_adam` holds Adam's v ([len] where the rule
+    /// uses them, empty otherwise).
+    fn apply(
+        &self,
+        w: &mut [f32],
+        g: &[f32],
+        decay: f32,
+        m_or_velocity: &mut [f32],
+        v_adam: &mut [f32],
+    ) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor was just seen to have AVX2.
-            return unsafe { self.apply_avx2(w, g, decay, first, second) };
+            return unsafe { self.apply_avx2(w, g, decay, m_or_velocity, v_adam) };
         }
-        self.apply_any_cpu(w, g, decay, first, second);
+        self.apply_any_cpu(w, g, decay, m_or_velocity, v_adam);
     }
 
     /// The same loop compiled for AVX2: eight square roots and divisions at a time instead of
@@ -293,10 +418,10 @@ impl Rule {
         w: &mut [f32],
         g: &[f32],
         decay: f32,
-        first: &mut [f32],
-        second: &mut [f32],
+        m_or_velocity: &mut [f32],
+        v_adam: &mut [f32],
     ) {
-        self.apply_any_cpu(w, g, decay, first, second);
+        self.apply_any_cpu(w, g, decay, m_or_velocity, v_adam);
     }
 
     #[inline(always)]
@@ -305,8 +430,8 @@ impl Rule {
         w: &mut [f32],
         g: &[f32],
         decay: f32,
-        first: &mut [f32],
-        second: &mut [f32],
+        m_or_velocity: &mut [f32],
+        v_adam: &mut [f32],
     ) {
         match *self {
             Rule::Sgd { lr } => {
@@ -315,7 +440,7 @@ impl Rule {
                 }
             }
             Rule::Momentum { lr, momentum } => {
-                for ((w, &g), v) in w.iter_mut().zip(g).zip(first) {
+                for ((w, &g), v) in w.iter_mut().zip(g).zip(m_or_velocity) {
                     *v = flush_subnormal(momentum * *v + g + decay * *w);
                     *w -= lr * *v;
                 }
@@ -328,7 +453,7 @@ impl Rule {
                 correction1,
                 correction2,
             } => {
-                let moments = first.iter_mut().zip(second.iter_mut());
+                let moments = m_or_velocity.iter_mut().zip(v_adam.iter_mut());
                 for ((w, &g), (m, v)) in w.iter_mut().zip(g).zip(moments) {
                     let g = g + decay * *w;
                     *m = flush_subnormal(beta1 * *m + (1.0 - beta1) * g);

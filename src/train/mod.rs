@@ -1,16 +1,22 @@
 //! Training: the synchronous trainer (one batch at a time, settings changeable between any two
 //! batches, every change recorded as an event), and the presets.
 
+mod phases;
 mod presets;
+pub mod protocol;
 mod run;
 mod settings;
+mod snapshots;
+mod step_trace;
 mod throughput;
 mod trainer;
 pub mod worker;
 
-pub use presets::{Preset, presets};
+pub use phases::{Phase, StepPhases};
+pub use presets::{Preset, presets, training_rng};
 pub use run::RunConfig;
 pub use settings::{Event, SettingChange, TrainSettings};
+pub use step_trace::{LayerTrace, StepTrace};
 pub use throughput::samples_per_second;
 pub use trainer::{
     BatchReport, EpochReport, Evaluation, TrainError, Trainer, check_fits, evaluate,

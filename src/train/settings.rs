@@ -44,7 +44,8 @@ impl TrainSettings {
 #[serde(tag = "setting", content = "value", rename_all = "snake_case")]
 pub enum SettingChange {
     Loss(Loss),
-    /// A different kind of optimizer starts with fresh state; the same kind keeps its state.
+    /// A different kind of optimizer starts with fresh state (recorded in the [`Event`]); the
+    /// same kind keeps its state.
     Optimizer(Optimizer),
     LearningRate(f32),
     BatchSize(usize),
@@ -70,4 +71,7 @@ pub struct Event {
     pub step: u64,
     pub epoch: usize,
     pub change: SettingChange,
+    /// The change started a new kind of optimizer: its state (velocity, moments, t) began at zero.
+    #[serde(default)]
+    pub optimizer_state_reset: bool,
 }

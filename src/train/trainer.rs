@@ -1,11 +1,11 @@
 //! The synchronous trainer: owns the network, the optimizer state and the data, and runs one
 //! mini-batch at a time. Same seed and settings give the same numbers, bit for bit.
 
-use ndarray::{Array2, s};
+use ndarray::{Array2, ArrayView1, s};
 use rand::seq::SliceRandom;
 use thiserror::Error;
 
-use super::{Event, SettingChange, TrainSettings};
+use super::{Event, SettingChange, StepPhases, StepTrace, TrainSettings};
 use crate::data::{DataError, Dataset};
 use crate::nn::{Network, NetworkError, OptimizerState, Rng, count_correct};
 
@@ -178,6 +178,7 @@ impl Trainer {
     }
 
     /// Applies `change` from the next batch on and records it; the weights stay as they are.
+    /// A new kind of optimizer starts from fresh state, and the event says so.
     /// A loss the network's output cannot take, or an invalid value, is refused and nothing changes.
     pub fn change(&mut self, change: SettingChange) -> Result<(), TrainError> {
         let settings = self.settings.with(change);
@@ -189,11 +190,19 @@ impl Trainer {
                 self.network.output_shape().len(),
             )
             .map_err(NetworkError::from)?;
+        let optimizer_state_reset = !settings
+            .optimizer
+            .optimizer
+            .same_kind(&self.optimizer_state.optimizer());
+        if optimizer_state_reset {
+            self.optimizer_state = OptimizerState::new(settings.optimizer.optimizer, &self.network);
+        }
         self.settings = settings;
         self.events.push(Event {
             step: self.step,
             epoch: self.epoch,
             change,
+            optimizer_state_reset,
         });
         Ok(())
     }
@@ -220,11 +229,15 @@ impl Trainer {
         gather_rows(&self.train_targets, rows, &mut self.batch_targets);
         let labels: Vec<usize> = rows.iter().map(|&r| self.data.train.labels[r]).collect();
 
-        self.network
-            .forward(self.batch_inputs.view(), Some(&mut self.rng))?;
-        let loss = self
-            .network
-            .backward(self.settings.loss, self.batch_targets.view())?;
+        let mut phases = StepPhases::begin(
+            &mut self.network,
+            &mut self.optimizer_state,
+            &self.settings,
+            &mut self.rng,
+            self.batch_inputs.view(),
+            self.batch_targets.view(),
+        )?;
+        let loss = phases.forward_and_loss()?;
         if !loss.is_finite() {
             return Err(TrainError::Diverged {
                 step: self.step + 1,
@@ -234,9 +247,9 @@ impl Trainer {
                 loss_name: self.settings.loss.name(),
             });
         }
-        let correct = count_correct(self.network.output().view(), &labels);
-        self.optimizer_state
-            .step(&self.settings.optimizer, &mut self.network);
+        let correct = count_correct(phases.network().output().view(), &labels);
+        phases.backward();
+        phases.update();
 
         self.step += 1;
         self.cursor = end;
@@ -253,6 +266,117 @@ impl Trainer {
             correct,
             finished_epoch: (end == n).then(|| self.finish_epoch()),
         })
+    }
+
+    /// The training-split rows the next batch will train on.
+    pub fn next_batch_rows(&self) -> &[usize] {
+        let end = (self.cursor + self.settings.batch_size).min(self.order.len());
+        &self.order[self.cursor..end]
+    }
+
+    /// The next batch's step, recorded phase by phase on copies: nothing in the run changes, and
+    /// [`Trainer::train_batch`] then computes exactly these numbers.
+    pub fn trace_next_batch(&self) -> Result<StepTrace, TrainError> {
+        let rows = self.next_batch_rows().to_vec();
+        let mut inputs = Array2::zeros((rows.len(), self.data.train.inputs.ncols()));
+        let mut targets = Array2::zeros((rows.len(), self.train_targets.ncols()));
+        gather_rows(&self.data.train.inputs, &rows, &mut inputs);
+        gather_rows(&self.train_targets, &rows, &mut targets);
+        StepTrace::record(
+            &self.network,
+            &self.optimizer_state,
+            &self.settings,
+            &self.rng,
+            inputs.view(),
+            targets.view(),
+            Some(rows),
+            self.step + 1,
+        )
+    }
+
+    /// A step on one sample x: [input_len] with class `label`, as a batch of one, recorded on
+    /// copies. `sample` is its training-split index, if it is a training sample.
+    pub fn trace_sample(
+        &self,
+        x: ArrayView1<f32>,
+        label: usize,
+        sample: Option<usize>,
+    ) -> Result<StepTrace, TrainError> {
+        let (inputs, targets) = self.one_sample(x, label)?;
+        StepTrace::record(
+            &self.network,
+            &self.optimizer_state,
+            &self.settings,
+            &self.rng,
+            inputs.view(),
+            targets.view(),
+            sample.map(|s| vec![s]),
+            self.step + 1,
+        )
+    }
+
+    /// Trains on one sample x: [input_len] with class `label` as a batch of one, outside the
+    /// epoch's order: the step count goes up by one, the epoch stays where it was.
+    pub fn train_sample(
+        &mut self,
+        x: ArrayView1<f32>,
+        label: usize,
+    ) -> Result<BatchReport, TrainError> {
+        let (inputs, targets) = self.one_sample(x, label)?;
+        let mut phases = StepPhases::begin(
+            &mut self.network,
+            &mut self.optimizer_state,
+            &self.settings,
+            &mut self.rng,
+            inputs.view(),
+            targets.view(),
+        )?;
+        let loss = phases.forward_and_loss()?;
+        if !loss.is_finite() {
+            return Err(TrainError::Diverged {
+                step: self.step + 1,
+                loss,
+                learning_rate: self.settings.optimizer.learning_rate,
+                optimizer: self.settings.optimizer.optimizer.name(),
+                loss_name: self.settings.loss.name(),
+            });
+        }
+        let correct = count_correct(phases.network().output().view(), &[label]);
+        phases.backward();
+        phases.update();
+        self.step += 1;
+        Ok(BatchReport {
+            step: self.step,
+            epoch: self.epoch,
+            loss,
+            samples: 1,
+            correct,
+            finished_epoch: None,
+        })
+    }
+
+    /// x as a batch of one, [1, input_len], and its target row, [1, outputs].
+    fn one_sample(
+        &self,
+        x: ArrayView1<f32>,
+        label: usize,
+    ) -> Result<(Array2<f32>, Array2<f32>), TrainError> {
+        let expected = self.network.input_shape().len();
+        if x.len() != expected || x.iter().any(|v| !v.is_finite()) {
+            return Err(TrainError::Settings(format!(
+                "a sample for this network has {expected} finite values, this one has {}",
+                x.len()
+            )));
+        }
+        if label >= self.data.classes {
+            return Err(TrainError::Settings(format!(
+                "class {label} does not exist: the data has {} classes",
+                self.data.classes
+            )));
+        }
+        let outputs = self.network.output_shape().len();
+        let targets = crate::data::targets_for(&[label], outputs, self.data.classes)?;
+        Ok((x.to_owned().insert_axis(ndarray::Axis(0)), targets))
     }
 
     /// Batches until the current epoch ends, calling `on_batch` after each.

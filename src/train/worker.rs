@@ -1,7 +1,7 @@
 //! The trainer on a named background thread. The app sends [`Command`]s over a bounded channel
 //! and receives every loss point and event as [`Update`]s (none dropped: what the channel cannot
 //! take yet waits in the worker's outbox), plus the latest [`Snapshot`] of the network through a
-//! slot the worker refreshes at most ~30 times a second. The worker never waits for the app, and
+//! slot the worker refreshes at most 10 times a second. The worker never waits for the app, and
 //! dropping the [`Worker`] stops and joins the thread at once, even in the middle of an epoch.
 
 use std::collections::VecDeque;
@@ -12,11 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use ndarray::{Array1, Array2, s};
+use ndarray::Array2;
 
-use super::{Evaluation, RunConfig, SettingChange, TrainError, Trainer};
-use crate::data::Split;
-use crate::nn::{Network, Shape};
+use super::protocol::{
+    Command, EvaluationPoint, LossPoint, RunInfo, Snapshot, Speed, Status, StepSource, TestOutputs,
+    Update,
+};
+use super::snapshots::SnapshotMaker;
+use super::{RunConfig, TrainError, Trainer};
 
 /// How often, at most, the worker publishes losses, status and a snapshot while running
 /// (10 times a second: live curves, while the window's drawing takes little from training).
@@ -28,183 +31,8 @@ const EVALUATION_INTERVAL: Duration = Duration::from_millis(250);
 const EVALUATION_SPACING: u32 = 20;
 /// Evaluations at the start of a run that come every EVALUATION_INTERVAL whatever they cost.
 const EARLY_EVALUATIONS: usize = 8;
-/// Points per side of the grid over the input plane (2-D datasets).
-const PLANE_RESOLUTION: usize = 48;
 /// Capacity of the command and update channels.
 const CHANNEL_CAPACITY: usize = 256;
-
-/// How fast training runs.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum Speed {
-    /// As fast as the machine goes.
-    Full,
-    /// At most this many batches per second, so that a class can follow.
-    StepsPerSecond(f32),
-}
-
-/// What the app asks the worker to do.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    Play,
-    Pause,
-    /// Pause, then train exactly one batch.
-    Step,
-    /// Pause, then train to the end of the current epoch.
-    StepEpoch,
-    SetSpeed(Speed),
-    /// A setting that applies from the next batch on, weights untouched.
-    Change(SettingChange),
-    /// Show the views for this sample: a test image picked in the gallery, or a drawing.
-    SetProbe(Probe),
-    /// Makes the trainer thread panic, as a bug would: the app must survive it and say so.
-    /// Only tests send it.
-    #[doc(hidden)]
-    Crash,
-}
-
-/// One training loss, at batch `step` (1-based) and `epochs` (fractional epochs done).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LossPoint {
-    pub step: u64,
-    pub epochs: f64,
-    pub loss: f32,
-}
-
-/// A test-split evaluation after `step` batches.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EvaluationPoint {
-    pub step: u64,
-    pub epochs: f64,
-    pub test: Evaluation,
-}
-
-/// Where the run stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Status {
-    pub running: bool,
-    pub step: u64,
-    /// Epochs done, with the fraction of the current one.
-    pub epochs: f64,
-    pub samples_per_second: f64,
-    /// Time spent training (pauses not counted).
-    pub training_secs: f64,
-}
-
-/// Facts about the run, sent once when the trainer is ready.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunInfo {
-    pub dataset: String,
-    pub input_shape: Shape,
-    pub classes: usize,
-    pub train_samples: usize,
-    pub test_samples: usize,
-    pub parameter_count: usize,
-    pub summary: String,
-    /// The test split, for the gallery and the confusion matrix: [test_samples, input_len].
-    pub test: Arc<Split>,
-    /// The training split, for 2-D datasets only (the decision boundary's points).
-    pub train_points: Option<Arc<Split>>,
-}
-
-/// The sample whose activations the views show.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Probe {
-    /// [input_len]
-    pub input: Array1<f32>,
-    /// The test sample it is, if it is one.
-    pub test_index: Option<usize>,
-    /// What to call it: "test sample 12", "your drawing".
-    pub name: String,
-}
-
-/// What the worker tells the app.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Update {
-    Ready(RunInfo),
-    Losses(Vec<LossPoint>),
-    Evaluated(EvaluationPoint),
-    /// A setting change took effect after `event.step` batches (`epochs` fractional epochs).
-    Changed {
-        event: super::Event,
-        epochs: f64,
-    },
-    /// A change or command that could not be applied, and why; nothing changed.
-    Refused(String),
-    Status(Status),
-    /// The loss became NaN or infinite: training paused.
-    Diverged {
-        step: u64,
-        message: String,
-    },
-    /// The run could not start (data or architecture), or training failed.
-    Failed(String),
-    /// The trainer panicked; the thread has ended.
-    Crashed(String),
-}
-
-/// One layer as the views show it, copied out of the trainer.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LayerSnapshot {
-    pub name: String,
-    pub output_shape: Shape,
-    /// [units, inputs] and [units], for layers with parameters.
-    pub weight: Option<Array2<f32>>,
-    pub bias: Option<Array1<f32>>,
-    /// dL/dW and dL/db of the last batch.
-    pub grad_weight: Option<Array2<f32>>,
-    pub grad_bias: Option<Array1<f32>>,
-    /// What the last recorded batch changed: W after minus W before, and the same for b.
-    pub update_weight: Option<Array2<f32>>,
-    pub update_bias: Option<Array1<f32>>,
-    /// This layer's output for the probe sample, [output_len].
-    pub probe_activation: Array1<f32>,
-    /// z = W·x + b before the activation, for layers with parameters, [output_len].
-    pub probe_pre_activation: Option<Array1<f32>>,
-}
-
-/// Every layer's output over a grid of the 2-D input plane (2-D datasets only).
-#[derive(Clone, Debug, PartialEq)]
-pub struct PlaneOutputs {
-    /// Points per side of the grid.
-    pub resolution: usize,
-    /// The plane's extent: x from `x.0` to `x.1`, y from `y.0` to `y.1`.
-    pub x: (f32, f32),
-    pub y: (f32, f32),
-    /// Per layer, [resolution * resolution, layer outputs]; grid row 0 is the top (largest y),
-    /// column 0 the left (smallest x).
-    pub layers: Vec<Array2<f32>>,
-}
-
-impl PlaneOutputs {
-    /// The input point at grid row `row`, column `col`.
-    pub fn point(&self, row: usize, col: usize) -> [f32; 2] {
-        let t = |i: usize| i as f32 / (self.resolution.max(2) - 1) as f32;
-        [
-            self.x.0 + (self.x.1 - self.x.0) * t(col),
-            self.y.1 - (self.y.1 - self.y.0) * t(row),
-        ]
-    }
-}
-
-/// The network's outputs for every test sample at one evaluation.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TestOutputs {
-    pub step: u64,
-    /// [test_samples, outputs]
-    pub outputs: Array2<f32>,
-}
-
-/// The network at one moment.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Snapshot {
-    pub step: u64,
-    /// The batch whose update `update_weight` holds.
-    pub update_step: Option<u64>,
-    pub probe: Arc<Probe>,
-    pub layers: Vec<LayerSnapshot>,
-    pub plane: Option<Arc<PlaneOutputs>>,
-    pub test_outputs: Option<Arc<TestOutputs>>,
-}
 
 /// A value one side replaces and the other reads, never waiting for each other for longer than
 /// it takes to swap a pointer.
@@ -335,30 +163,27 @@ impl Outbox {
     }
 }
 
-/// The grid over the input plane of a 2-D dataset.
-struct PlaneGrid {
-    /// [PLANE_RESOLUTION², 2]
-    points: Array2<f32>,
-    x: (f32, f32),
-    y: (f32, f32),
+/// What the worker is doing between commands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// Waiting for a command.
+    Paused,
+    /// Training until told to pause.
+    Running,
+    /// Training until the epoch with this index ends, then pausing.
+    UntilEpochEnd(usize),
 }
 
 /// What the worker loop keeps between batches.
 struct Session<'a> {
     trainer: Trainer,
-    /// A copy of the network for the views: the probe sample and the plane grid go through it,
-    /// and it holds the weights from before a recorded batch.
-    probe: Network,
-    probe_sample: Arc<Probe>,
-    plane_grid: Option<PlaneGrid>,
-    /// ΔW and Δb of the last recorded batch, per layer (None for layers without parameters).
-    updates: Vec<Option<(Array2<f32>, Array1<f32>)>>,
-    update_step: Option<u64>,
-    test_outputs: Option<Arc<TestOutputs>>,
+    snapshots: SnapshotMaker,
     outbox: &'a mut Outbox,
     snapshot: &'a Latest<Snapshot>,
     stop: &'a AtomicBool,
-    running: bool,
+    mode: Mode,
+    /// The step being stepped through, if any: what it is and its record.
+    stepping: Option<StepSource>,
     speed: Speed,
     losses: Vec<LossPoint>,
     last_publish: Instant,
@@ -405,24 +230,14 @@ fn run(
         test: Arc::new(data.test.clone()),
         train_points: two_d.then(|| Arc::new(data.train.clone())),
     }));
-    let probe_sample = Arc::new(Probe {
-        input: data.test.inputs.row(0).to_owned(),
-        test_index: Some(0),
-        name: "test sample 0".into(),
-    });
-    let plane_grid = two_d.then(|| plane_grid(data));
     let mut session = Session {
-        probe: trainer.network().clone(),
-        probe_sample,
-        plane_grid,
-        updates: Vec::new(),
-        update_step: None,
-        test_outputs: None,
+        snapshots: SnapshotMaker::new(&trainer),
         trainer,
         outbox,
         snapshot,
         stop,
-        running: false,
+        mode: Mode::Paused,
+        stepping: None,
         speed: Speed::Full,
         losses: Vec::new(),
         last_publish: Instant::now(),
@@ -440,121 +255,133 @@ fn run(
 }
 
 impl Session<'_> {
-    /// The command loop: blocks while paused, trains while running.
+    fn running(&self) -> bool {
+        self.mode != Mode::Paused
+    }
+
+    /// The one loop: blocks for a command while paused; otherwise takes the commands that came,
+    /// then trains the next batch when the speed allows.
     fn serve(&mut self, commands: &Receiver<Command>) -> Result<(), Stopped> {
         let mut next_step_at = Instant::now();
         loop {
             if self.stop.load(Ordering::Relaxed) {
                 return Err(Stopped);
             }
-            let command = if !self.running {
-                match commands.recv() {
-                    Ok(command) => Some(command),
-                    Err(_) => return Err(Stopped),
-                }
-            } else {
+            let command = if self.running() {
                 let wait = next_step_at.saturating_duration_since(Instant::now());
                 match commands.recv_timeout(wait) {
                     Ok(command) => Some(command),
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => return Err(Stopped),
                 }
+            } else {
+                match commands.recv() {
+                    Ok(command) => Some(command),
+                    Err(_) => return Err(Stopped),
+                }
             };
             if let Some(command) = command {
-                self.handle(command, commands)?;
+                self.handle(command);
                 // take every queued command before the next batch
                 loop {
                     match commands.try_recv() {
-                        Ok(command) => self.handle(command, commands)?,
+                        Ok(command) => self.handle(command),
                         Err(TryRecvError::Empty) => break,
                         Err(TryRecvError::Disconnected) => return Err(Stopped),
                     }
                 }
                 continue;
             }
-            if self.running && Instant::now() >= next_step_at {
-                let publishing = self.last_publish.elapsed() >= PUBLISH_INTERVAL;
-                self.train_batch(publishing);
+            if self.running() && Instant::now() >= next_step_at {
+                self.run_batch();
                 next_step_at = match self.speed {
                     Speed::Full => Instant::now(),
                     Speed::StepsPerSecond(rate) => {
                         Instant::now() + Duration::from_secs_f32(1.0 / rate.max(0.01))
                     }
                 };
-                // the first evaluations come quickly, so the start of learning is on the curve
-                let spacing = if self.evaluations < EARLY_EVALUATIONS {
-                    EVALUATION_INTERVAL
-                } else {
-                    EVALUATION_INTERVAL.max(self.evaluation_time * EVALUATION_SPACING)
-                };
-                if self.last_evaluation.elapsed() >= spacing {
-                    self.evaluate();
-                }
-                if publishing || !self.running {
-                    self.publish();
-                }
             }
         }
     }
 
-    fn handle(&mut self, command: Command, commands: &Receiver<Command>) -> Result<(), Stopped> {
+    /// One batch in Running or UntilEpochEnd mode, with the evaluations and publishing it is
+    /// due; the mode ends with the epoch it was waiting for, or with an error.
+    fn run_batch(&mut self) {
+        let publishing = self.last_publish.elapsed() >= PUBLISH_INTERVAL;
+        if !self.train_batch(publishing) {
+            return;
+        }
+        if let Mode::UntilEpochEnd(epoch) = self.mode
+            && self.trainer.epoch() != epoch
+        {
+            self.mode = Mode::Paused;
+            self.evaluate();
+            self.publish();
+            return;
+        }
+        // the first evaluations come quickly, so the start of learning is on the curve
+        let spacing = if self.evaluations < EARLY_EVALUATIONS {
+            EVALUATION_INTERVAL
+        } else {
+            EVALUATION_INTERVAL.max(self.evaluation_time * EVALUATION_SPACING)
+        };
+        if self.last_evaluation.elapsed() >= spacing {
+            self.evaluate();
+        }
+        if publishing {
+            self.publish();
+        }
+    }
+
+    fn handle(&mut self, command: Command) {
+        if matches!(
+            command,
+            Command::Play | Command::Step | Command::StepEpoch | Command::AbandonStep
+        ) {
+            self.end_step_through();
+        }
         match command {
             Command::Play => {
-                self.running = true;
+                self.mode = Mode::Running;
                 self.rate_window = (Instant::now(), 0);
             }
             Command::Pause => {
-                self.running = false;
+                self.mode = Mode::Paused;
                 self.evaluate();
             }
             Command::Step => {
-                self.running = false;
+                self.mode = Mode::Paused;
                 self.train_batch(true);
                 self.evaluate();
             }
             Command::StepEpoch => {
-                // Running to the end of the epoch: Pause stops it there; other commands wait
-                // until it ends.
-                self.running = true;
-                let epoch = self.trainer.epoch();
-                let mut waiting = Vec::new();
-                while self.trainer.epoch() == epoch {
-                    if self.stop.load(Ordering::Relaxed) {
-                        return Err(Stopped);
-                    }
-                    match commands.try_recv() {
-                        Ok(Command::Pause) => break,
-                        Ok(other) => waiting.push(other),
-                        Err(TryRecvError::Empty) => {}
-                        Err(TryRecvError::Disconnected) => return Err(Stopped),
-                    }
-                    let publishing = self.last_publish.elapsed() >= PUBLISH_INTERVAL;
-                    if !self.train_batch(publishing) {
-                        break;
-                    }
-                    if publishing {
-                        self.publish();
-                    }
-                }
-                self.running = false;
-                self.evaluate();
-                for command in waiting {
-                    self.handle(command, commands)?;
-                }
+                // Pause stops it midway; other commands apply between its batches
+                self.mode = Mode::UntilEpochEnd(self.trainer.epoch());
+                self.rate_window = (Instant::now(), 0);
             }
             Command::SetSpeed(speed) => self.speed = speed,
             Command::Crash => panic!("crash requested"),
+            Command::StepThrough(source) => {
+                self.mode = Mode::Paused;
+                self.stepping = Some(source);
+                self.trace();
+            }
+            Command::ApplyStep => self.apply_step(),
+            Command::AbandonStep => {}
             Command::SetProbe(probe) => {
                 let expected = self.trainer.network().input_shape().len();
                 if probe.input.len() == expected && probe.input.iter().all(|v| v.is_finite()) {
-                    self.probe_sample = Arc::new(probe);
+                    self.snapshots.set_probe(probe);
                 } else {
-                    self.outbox.push(Update::Refused(format!(
-                        "{} cannot be the probe: the network takes {expected} finite inputs, \
-                         it has {}",
-                        probe.name,
-                        probe.input.len()
-                    )));
+                    self.outbox.push(Update::Refused {
+                        message: format!(
+                            "{} cannot be the probe: the network takes {expected} finite \
+                             inputs, it has {}",
+                            probe.name,
+                            probe.input.len()
+                        ),
+                        change: None,
+                    });
                 }
             }
             Command::Change(change) => match self.trainer.change(change) {
@@ -563,19 +390,91 @@ impl Session<'_> {
                         let epochs = self.epochs();
                         self.outbox.push(Update::Changed { event, epochs });
                     }
+                    // the step being stepped through is recorded again with the new setting
+                    self.trace();
                 }
-                Err(error) => self.outbox.push(Update::Refused(error.to_string())),
+                Err(error) => self.outbox.push(Update::Refused {
+                    message: error.to_string(),
+                    change: Some(change),
+                }),
             },
         }
         self.publish();
-        Ok(())
+    }
+
+    /// Records the step being stepped through and sends it; a step that cannot be recorded
+    /// (the probe does not fit, the loss is not finite) says why and ends stepping through.
+    fn trace(&mut self) {
+        let Some(source) = self.stepping else {
+            return;
+        };
+        let trace = match source {
+            StepSource::NextBatch => self.trainer.trace_next_batch(),
+            StepSource::Probe { label } => {
+                let probe = self.snapshots.probe().clone();
+                // a probe is a test image or a drawing, not a training-split row
+                self.trainer.trace_sample(probe.input.view(), label, None)
+            }
+        };
+        match trace {
+            Ok(trace) => self.outbox.push(Update::Traced(Arc::new(trace))),
+            Err(error) => {
+                self.outbox.push(Update::Refused {
+                    message: format!("cannot step through this step: {error}"),
+                    change: None,
+                });
+                self.end_step_through();
+            }
+        }
+    }
+
+    /// Trains the step being stepped through: the next batch exactly as Step does, or the probe
+    /// alone as a batch of one (marked on the curves).
+    fn apply_step(&mut self) {
+        let Some(source) = self.stepping else {
+            return;
+        };
+        self.end_step_through();
+        match source {
+            StepSource::NextBatch => {
+                self.train_batch(true);
+            }
+            StepSource::Probe { label } => {
+                let probe = self.snapshots.probe().clone();
+                self.snapshots.before_recorded_batch(&self.trainer);
+                match self.trainer.train_sample(probe.input.view(), label) {
+                    Ok(report) => {
+                        self.snapshots
+                            .after_recorded_batch(&self.trainer, report.step);
+                        let epochs = self.epochs();
+                        self.losses.push(LossPoint {
+                            step: report.step,
+                            epochs,
+                            loss: report.loss as f32,
+                        });
+                        self.outbox.push(Update::ManualStep {
+                            step: report.step,
+                            epochs,
+                        });
+                    }
+                    Err(error) => self.report_failure(error),
+                }
+            }
+        }
+        self.evaluate();
+    }
+
+    fn end_step_through(&mut self) {
+        if self.stepping.take().is_some() {
+            self.outbox.push(Update::StepThroughEnded);
+        }
     }
 
     /// One batch; false (and paused) if training cannot go on. With `record_update`, what the
-    /// batch changed in each layer is kept for the views (a copy of the weights before it).
+    /// batch changed in each layer is kept for the views.
     fn train_batch(&mut self, record_update: bool) -> bool {
         if record_update {
-            self.probe.copy_params_from(self.trainer.network());
+            self.snapshots.before_recorded_batch(&self.trainer);
         }
         let started = Instant::now();
         let result = self.trainer.train_batch();
@@ -583,18 +482,8 @@ impl Session<'_> {
         match result {
             Ok(report) => {
                 if record_update {
-                    self.updates = self
-                        .trainer
-                        .network()
-                        .layers()
-                        .iter()
-                        .zip(self.probe.layers())
-                        .map(|(after, before)| {
-                            let (after, before) = (after.params()?, before.params()?);
-                            Some((&after.weight - &before.weight, &after.bias - &before.bias))
-                        })
-                        .collect();
-                    self.update_step = Some(report.step);
+                    self.snapshots
+                        .after_recorded_batch(&self.trainer, report.step);
                 }
                 self.losses.push(LossPoint {
                     step: report.step,
@@ -605,19 +494,24 @@ impl Session<'_> {
                 true
             }
             Err(error) => {
-                self.running = false;
-                let update = match &error {
-                    TrainError::Diverged { step, .. } => Update::Diverged {
-                        step: *step,
-                        message: error.to_string(),
-                    },
-                    _ => Update::Failed(error.to_string()),
-                };
-                self.outbox.push(update);
-                self.publish();
+                self.report_failure(error);
                 false
             }
         }
+    }
+
+    /// Training cannot go on: pause and say why.
+    fn report_failure(&mut self, error: TrainError) {
+        self.mode = Mode::Paused;
+        let update = match &error {
+            TrainError::Diverged { step, .. } => Update::Diverged {
+                step: *step,
+                message: error.to_string(),
+            },
+            _ => Update::Failed(error.to_string()),
+        };
+        self.outbox.push(update);
+        self.publish();
     }
 
     /// Fractional epochs done.
@@ -642,10 +536,10 @@ impl Session<'_> {
         self.evaluation_time = started.elapsed();
         self.evaluations += 1;
         if matches!(result, Ok(Some(_))) && outputs.iter().all(|v| v.is_finite()) {
-            self.test_outputs = Some(Arc::new(TestOutputs {
+            self.snapshots.set_test_outputs(TestOutputs {
                 step: self.trainer.step(),
                 outputs,
-            }));
+            });
         }
         match result {
             Ok(Some(test)) if test.loss.is_finite() => {
@@ -673,110 +567,21 @@ impl Session<'_> {
                 .push(Update::Losses(std::mem::take(&mut self.losses)));
         }
         self.outbox.push(Update::Status(Status {
-            running: self.running,
+            running: self.running(),
             step: self.trainer.step(),
             epochs: self.epochs(),
-            samples_per_second: if self.running {
+            samples_per_second: if self.running() {
                 self.samples_per_second
             } else {
                 0.0
             },
             training_secs: self.training_secs,
         }));
-        let snapshot = self.take_snapshot();
+        let snapshot = self.snapshots.take(&self.trainer);
         if let Ok(mut slot) = self.snapshot.lock() {
             *slot = Some(Arc::new(snapshot));
         }
         self.outbox.flush();
         self.last_publish = Instant::now();
     }
-
-    /// Copies weights and gradients, and runs the plane grid and the probe sample through a
-    /// copy of the network.
-    fn take_snapshot(&mut self) -> Snapshot {
-        let network = self.trainer.network();
-        self.probe.copy_params_from(network);
-        let plane = self.plane_grid.as_ref().and_then(|grid| {
-            self.probe.forward(grid.points.view(), None).ok()?;
-            Some(Arc::new(PlaneOutputs {
-                resolution: PLANE_RESOLUTION,
-                x: grid.x,
-                y: grid.y,
-                layers: (1..=network.layers().len())
-                    .map(|i| self.probe.activation(i).clone())
-                    .collect(),
-            }))
-        });
-        let input = self.probe_sample.input.view().insert_axis(ndarray::Axis(0));
-        let probe_ok = self.probe.forward(input, None).is_ok();
-        let row = |a: &Array2<f32>| a.slice(s![0, ..]).to_owned();
-        let layers = network
-            .layers()
-            .iter()
-            .enumerate()
-            .map(|(i, layer)| {
-                let params = layer.params();
-                let update = self.updates.get(i).and_then(Option::as_ref);
-                LayerSnapshot {
-                    name: layer.spec().describe(),
-                    output_shape: layer.output_shape(),
-                    weight: params.map(|p| p.weight.clone()),
-                    bias: params.map(|p| p.bias.clone()),
-                    grad_weight: params.map(|p| p.grad_weight.clone()),
-                    grad_bias: params.map(|p| p.grad_bias.clone()),
-                    update_weight: update.map(|u| u.0.clone()),
-                    update_bias: update.map(|u| u.1.clone()),
-                    probe_activation: if probe_ok {
-                        row(self.probe.activation(i + 1))
-                    } else {
-                        Array1::zeros(layer.output_shape().len())
-                    },
-                    probe_pre_activation: self.probe.layers()[i]
-                        .pre_activation()
-                        .filter(|_| probe_ok && params.is_some())
-                        .map(row),
-                }
-            })
-            .collect();
-        Snapshot {
-            step: self.trainer.step(),
-            update_step: self.update_step,
-            probe: self.probe_sample.clone(),
-            layers,
-            plane,
-            test_outputs: self.test_outputs.clone(),
-        }
-    }
-}
-
-/// The grid over the plane that holds `data`'s points, with a margin.
-fn plane_grid(data: &crate::data::Dataset) -> PlaneGrid {
-    let points = data
-        .train
-        .inputs
-        .rows()
-        .into_iter()
-        .chain(data.test.inputs.rows());
-    let (mut low, mut high) = ([f32::INFINITY; 2], [f32::NEG_INFINITY; 2]);
-    for point in points {
-        for axis in 0..2 {
-            low[axis] = low[axis].min(point[axis]);
-            high[axis] = high[axis].max(point[axis]);
-        }
-    }
-    // a square plane, so that circles look round
-    let centre = [(low[0] + high[0]) / 2.0, (low[1] + high[1]) / 2.0];
-    let half = ((high[0] - low[0]).max(high[1] - low[1]) / 2.0 * 1.15).max(0.5);
-    let half = if half.is_finite() { half } else { 1.0 };
-    let x = (centre[0] - half, centre[0] + half);
-    let y = (centre[1] - half, centre[1] + half);
-    let plane = PlaneOutputs {
-        resolution: PLANE_RESOLUTION,
-        x,
-        y,
-        layers: Vec::new(),
-    };
-    let n = PLANE_RESOLUTION;
-    let points = Array2::from_shape_fn((n * n, 2), |(i, axis)| plane.point(i / n, i % n)[axis]);
-    PlaneGrid { points, x, y }
 }

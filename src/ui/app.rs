@@ -12,8 +12,9 @@ use super::palette;
 use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
 use super::toolbar::{Toolbar, ToolbarAction};
-use super::views::{ViewAction, ViewKind, Views};
-use crate::train::worker::{Command, Speed, Worker};
+use super::views::{ViewAction, Views};
+use crate::train::protocol::{Command, Speed, Update};
+use crate::train::worker::Worker;
 use crate::train::{Preset, RunConfig};
 
 /// What persists between launches (panel sizes persist through egui's own memory).
@@ -23,9 +24,9 @@ pub struct Preferences {
     pub curves: CurvesPanel,
     pub speed: Speed,
     pub dark_mode: bool,
-    /// The views switched on in the central area.
+    /// The ids of the views switched on in the central area.
     #[serde(default = "super::views::default_views")]
-    pub views: Vec<ViewKind>,
+    pub views: Vec<String>,
 }
 
 impl Default for Preferences {
@@ -54,8 +55,8 @@ pub struct Launch {
     pub play: bool,
     /// Append one JSON line per second here: frame times and training speed.
     pub perf_log: Option<std::path::PathBuf>,
-    /// Open these views instead of the last ones.
-    pub views: Option<Vec<ViewKind>>,
+    /// Open these views (ids) instead of the last ones.
+    pub views: Option<Vec<String>>,
 }
 
 /// Frame-time statistics over the last second, for the status line and BENCHMARKS.md.
@@ -140,7 +141,11 @@ impl BackpropLab {
             toolbar: Toolbar::new(preferences.speed),
             settings: SettingsPanel::new(preferences.config.clone()),
             layers: LayersPanel::default(),
-            views: Views::default(),
+            views: {
+                let mut views = Views::default();
+                views.set_curves(preferences.curves.clone());
+                views
+            },
             frame_times: FrameTimes::default(),
             perf_log: launch.perf_log.clone(),
             egui_ctx: cc.egui_ctx.clone(),
@@ -172,8 +177,8 @@ impl BackpropLab {
     }
 
     /// Switches the views in `shown` on and every other off.
-    pub fn show_views(&mut self, shown: &[ViewKind]) {
-        self.preferences.views = shown.to_vec();
+    pub fn show_views(&mut self, shown: &[&str]) {
+        self.preferences.views = shown.iter().map(|id| id.to_string()).collect();
     }
 
     /// The running worker, if any.
@@ -200,23 +205,35 @@ impl BackpropLab {
                 )))
             }
         }
-        self.settings.draft = config.clone();
+        self.settings.restarted(config.clone());
         self.preferences.config = config.clone();
         self.active = config;
     }
 
-    /// Sends a command to the trainer; a setting change is also kept for the next reset.
+    /// Sends a command to the trainer. A setting change shows in the panel and the saved run
+    /// once the trainer has confirmed it (see [`BackpropLab::confirm`]).
     pub fn command(&mut self, command: Command) {
-        if let Command::Change(change) = &command {
-            // keep the config in step, so a reset keeps the settings the user chose
-            self.active.settings = self.active.settings.with(*change);
-            self.preferences.config.settings = self.active.settings;
-        }
         let sent = self.worker.as_ref().is_some_and(|w| w.send(command));
         if !sent && self.run.alert.is_none() {
             self.run.alert = Some(Alert::Failed(
                 "the trainer is not running: press Reset".into(),
             ));
+        }
+    }
+
+    /// The settings the trainer runs with change only when it says it changed them: then the
+    /// config a reset starts from and the saved run change too, and the panel stops waiting.
+    fn confirm(&mut self, update: &Update) {
+        match update {
+            Update::Changed { event, .. } => {
+                self.active.settings = self.active.settings.with(event.change);
+                self.preferences.config.settings = self.active.settings;
+                self.settings.answered();
+            }
+            Update::Refused {
+                change: Some(_), ..
+            } => self.settings.answered(),
+            _ => {}
         }
     }
 
@@ -352,10 +369,14 @@ impl BackpropLab {
 
 impl eframe::App for BackpropLab {
     fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        if let Some(worker) = &self.worker {
-            for update in worker.updates() {
-                self.run.apply(update);
-            }
+        let updates: Vec<Update> = self
+            .worker
+            .as_ref()
+            .map(|worker| worker.updates().collect())
+            .unwrap_or_default();
+        for update in updates {
+            self.confirm(&update);
+            self.run.apply(update);
         }
     }
 
@@ -428,21 +449,22 @@ impl eframe::App for BackpropLab {
         egui::CentralPanel::default().show(ui, |ui| {
             self.alert_ui(ui);
             let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
-            let action = self.views.ui(
+            let actions = self.views.ui(
                 ui,
                 &mut self.preferences.views,
-                &mut self.preferences.curves,
                 &self.run,
-                &self.active.layers,
                 snapshot.as_ref(),
             );
-            if let Some(ViewAction::SetProbe(probe)) = action {
-                self.command(Command::SetProbe(probe));
+            for action in actions {
+                match action {
+                    ViewAction::SetProbe(probe) => self.command(Command::SetProbe(probe)),
+                }
             }
         });
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.preferences.curves = self.views.curves().clone();
         eframe::set_value(storage, PREFERENCES_KEY, &self.preferences);
     }
 }

@@ -206,10 +206,10 @@ impl CurvesPanel {
     fn markers(&self, plot_ui: &mut egui_plot::PlotUi<'_>, run: &RunView, top: f64) {
         for marker in &run.markers {
             let x = match self.x_axis {
-                XAxis::Steps => marker.event.step as f64,
+                XAxis::Steps => marker.step as f64,
                 XAxis::Epochs => marker.epochs,
             };
-            let label = marker.event.change.label();
+            let label = marker.label.clone();
             // unnamed, so that the markers stay out of the legend
             plot_ui.vline(VLine::new("", x).color(palette::MARKER).width(1.5));
             if top.is_finite() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use egui::{Grid, RichText, Ui};
 
-use crate::train::worker::{LayerSnapshot, RunInfo, Snapshot};
+use crate::train::protocol::{LayerSnapshot, RunInfo, Snapshot};
 
 fn mean_abs<'a>(values: impl Iterator<Item = &'a f32>) -> f64 {
     let (sum, count) = values.fold((0.0f64, 0usize), |(s, n), v| {

@@ -1,7 +1,9 @@
 //! Everything the app knows about the run, built only from the worker's updates.
 
-use crate::train::Event;
-use crate::train::worker::{EvaluationPoint, RunInfo, Status, Update};
+use std::sync::Arc;
+
+use crate::train::StepTrace;
+use crate::train::protocol::{EvaluationPoint, RunInfo, Status, Update};
 
 use super::series::Series;
 
@@ -21,11 +23,13 @@ pub enum Alert {
     Refused(String),
 }
 
-/// A setting change as the curves mark it.
+/// A labelled moment on the curves: a setting change, or a step trained by hand.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Marker {
-    pub event: Event,
+    /// The step count when it happened (a change applies from the next step on).
+    pub step: u64,
     pub epochs: f64,
+    pub label: String,
 }
 
 pub struct RunView {
@@ -36,6 +40,8 @@ pub struct RunView {
     pub test_accuracy: Series,
     pub markers: Vec<Marker>,
     pub alert: Option<Alert>,
+    /// The step being stepped through, as the trainer recorded it.
+    pub trace: Option<Arc<StepTrace>>,
 }
 
 impl Default for RunView {
@@ -48,6 +54,7 @@ impl Default for RunView {
             test_accuracy: Series::new(CURVE_CAPACITY),
             markers: Vec::new(),
             alert: None,
+            trace: None,
         }
     }
 }
@@ -66,14 +73,25 @@ impl RunView {
                 self.test_loss.push(step as f64, epochs, test.loss);
                 self.test_accuracy.push(step as f64, epochs, test.accuracy);
             }
-            Update::Changed { event, epochs } => self.markers.push(Marker { event, epochs }),
+            Update::Changed { event, epochs } => self.markers.push(Marker {
+                step: event.step,
+                epochs,
+                label: event.change.label(),
+            }),
+            Update::ManualStep { step, epochs } => self.markers.push(Marker {
+                step,
+                epochs,
+                label: "manual step".into(),
+            }),
+            Update::Traced(trace) => self.trace = Some(trace),
+            Update::StepThroughEnded => self.trace = None,
             Update::Status(status) => self.status = status,
             Update::Diverged { step, message } => {
                 self.alert = Some(Alert::Diverged { step, message })
             }
             Update::Failed(message) => self.alert = Some(Alert::Failed(message)),
             Update::Crashed(message) => self.alert = Some(Alert::Crashed(message)),
-            Update::Refused(message) => self.alert = Some(Alert::Refused(message)),
+            Update::Refused { message, .. } => self.alert = Some(Alert::Refused(message)),
         }
     }
 

@@ -19,8 +19,13 @@ pub enum SettingsAction {
 }
 
 pub struct SettingsPanel {
-    /// What the next reset starts. Its live settings always match the running ones.
+    /// What the next reset starts. Its live settings show what the trainer confirmed, except
+    /// while the user drags a slider or a change awaits the trainer's answer.
     pub draft: RunConfig,
+    /// Setting changes sent and not answered yet.
+    awaiting: usize,
+    /// A slider was being dragged in the last frame.
+    dragging: bool,
     preset_choice: String,
     folder_text: String,
 }
@@ -107,6 +112,8 @@ impl SettingsPanel {
         Self {
             preset_choice: config.preset.clone().unwrap_or_else(|| "xor".into()),
             draft: config,
+            awaiting: 0,
+            dragging: false,
             folder_text,
         }
     }
@@ -118,7 +125,22 @@ impl SettingsPanel {
             || self.draft.seed != active.seed
     }
 
+    /// A new run from `config` started: no change awaits an answer any more.
+    pub fn restarted(&mut self, config: RunConfig) {
+        self.draft = config;
+        self.awaiting = 0;
+    }
+
+    /// The trainer answered one setting change (confirmed or refused).
+    pub fn answered(&mut self) {
+        self.awaiting = self.awaiting.saturating_sub(1);
+    }
+
+    /// `active`: the running config, with the settings the trainer confirmed.
     pub fn ui(&mut self, ui: &mut Ui, active: &RunConfig) -> Vec<SettingsAction> {
+        if self.awaiting == 0 && !self.dragging {
+            self.draft.settings = active.settings;
+        }
         let mut actions = Vec::new();
         egui::ScrollArea::vertical().show(ui, |ui| {
             self.preset_ui(ui, &mut actions);
@@ -169,6 +191,10 @@ impl SettingsPanel {
                 .default_open(true)
                 .show(ui, |ui| self.training_ui(ui, &mut actions));
         });
+        self.awaiting += actions
+            .iter()
+            .filter(|a| matches!(a, SettingsAction::Change(_)))
+            .count();
         actions
     }
 
@@ -344,6 +370,7 @@ impl SettingsPanel {
 
     fn training_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
         let settings = &mut self.draft.settings;
+        let mut dragging = false;
         ui.horizontal(|ui| {
             ui.label("Loss");
             for loss in Loss::ALL {
@@ -386,6 +413,7 @@ impl SettingsPanel {
                 let r = ui
                     .add(Slider::new(momentum, 0.0..=0.99).text("momentum μ"))
                     .on_hover_text("v <- μ·v + g: how much of the last step carries over");
+                dragging |= r.dragged();
                 hyper_changed |= committed(&r);
             }
             Optimizer::Adam {
@@ -396,14 +424,17 @@ impl SettingsPanel {
                 let r = ui
                     .add(Slider::new(beta1, 0.0..=0.999).text("β1"))
                     .on_hover_text("m <- β1·m + (1-β1)·g: decay of the mean of gradients");
+                dragging |= r.dragged();
                 hyper_changed |= committed(&r);
                 let r = ui
                     .add(Slider::new(beta2, 0.0..=0.9999).text("β2"))
                     .on_hover_text(
                         "v <- β2·v + (1-β2)·g^2: decay of the mean of squared gradients",
                     );
+                dragging |= r.dragged();
                 hyper_changed |= committed(&r);
                 let r = ui.add(Slider::new(epsilon, 1e-10..=1e-3).logarithmic(true).text("ε")).on_hover_text("w <- w - lr·m_hat/(sqrt v_hat + ε): keeps the step finite where v_hat is tiny");
+                dragging |= r.dragged();
                 hyper_changed |= committed(&r);
             }
         }
@@ -418,6 +449,7 @@ impl SettingsPanel {
                     .text("learning rate"),
             )
             .on_hover_text("lr in w <- w - lr·(update): the size of each step");
+        dragging |= r.dragged();
         if committed(&r) {
             actions.push(SettingsAction::Change(SettingChange::LearningRate(
                 settings.optimizer.learning_rate,
@@ -430,6 +462,7 @@ impl SettingsPanel {
                     .text("batch size"),
             )
             .on_hover_text("Samples per mini-batch: the gradient is their mean");
+        dragging |= r.dragged();
         if committed(&r) {
             actions.push(SettingsAction::Change(SettingChange::BatchSize(
                 settings.batch_size,
@@ -438,11 +471,13 @@ impl SettingsPanel {
         let r = ui
             .add(Slider::new(&mut settings.optimizer.weight_decay, 0.0..=0.1).logarithmic(true).text("L2"))
             .on_hover_text("L2 regularization λ: adds (λ/2)·sum w^2 to the loss, λ·w to each weight's gradient");
+        dragging |= r.dragged();
         if committed(&r) {
             actions.push(SettingsAction::Change(SettingChange::WeightDecay(
                 settings.optimizer.weight_decay,
             )));
         }
+        self.dragging = dragging;
         ui.horizontal(|ui| {
             ui.label("seed");
             ui.add(DragValue::new(&mut self.draft.seed))

@@ -2,7 +2,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::train::worker::{Speed, Status};
+use crate::train::protocol::{Speed, Status};
 
 /// What the toolbar asks the app to do.
 #[derive(Clone, Copy, Debug, PartialEq)]

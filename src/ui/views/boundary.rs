@@ -7,8 +7,9 @@ use egui::{Color32, ColorImage, TextureOptions, Ui};
 use egui_plot::PlotPoint;
 
 use super::heat::{self, CachedTexture};
+use super::{View, ViewContext};
 use crate::nn::predicted_class;
-use crate::train::worker::{PlaneOutputs, RunInfo, Snapshot};
+use crate::train::protocol::{PlaneOutputs, RunInfo, Snapshot};
 use crate::ui::palette;
 
 /// The model's output at the pointer.
@@ -102,7 +103,7 @@ fn disc(mesh: &mut egui::Mesh, centre: egui::Pos2, radius: f32, color: Color32) 
 }
 
 impl BoundaryView {
-    pub fn ui(&mut self, ui: &mut Ui, info: Option<&RunInfo>, snapshot: Option<&Arc<Snapshot>>) {
+    fn show(&mut self, ui: &mut Ui, info: Option<&RunInfo>, snapshot: Option<&Arc<Snapshot>>) {
         self.readout = None;
         let Some(info) = info else {
             ui.label("Waiting for the trainer...");
@@ -135,7 +136,7 @@ impl BoundaryView {
             );
         });
         let dark = ui.visuals().dark_mode;
-        let key = (Arc::as_ptr(snapshot) as usize, self.discretize, dark);
+        let key = (snapshot.id as usize, self.discretize, dark);
         let discretize = self.discretize;
         let texture = self
             .texture
@@ -250,5 +251,27 @@ impl BoundaryView {
                 }
             }
         }
+    }
+}
+
+impl View for BoundaryView {
+    fn id(&self) -> &'static str {
+        "boundary"
+    }
+
+    fn title(&self) -> &'static str {
+        "Decision boundary"
+    }
+
+    fn tooltip(&self) -> &'static str {
+        "The model's output over the input plane, behind the data points"
+    }
+
+    fn unavailable(&self, info: &RunInfo) -> Option<&'static str> {
+        Some("needs a 2-D dataset (xor, circle, spiral...)").filter(|_| info.input_shape.len() != 2)
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
+        self.show(ui, ctx.run.info.as_ref(), ctx.snapshot);
     }
 }

@@ -7,8 +7,9 @@ use egui::{Align2, FontId, Pos2, Rect, Sense, Stroke, Ui, Vec2};
 
 use super::heat;
 use super::predictions::{self, TestImages};
+use super::{View, ViewAction, ViewContext};
 use crate::nn::predicted_class;
-use crate::train::worker::{Probe, RunInfo, Snapshot, TestOutputs};
+use crate::train::protocol::{Probe, RunInfo, Snapshot, TestOutputs};
 use crate::ui::palette;
 
 #[derive(Default)]
@@ -49,7 +50,7 @@ impl ConfusionView {
             .collect()
     }
 
-    pub fn ui(
+    fn show(
         &mut self,
         ui: &mut Ui,
         info: Option<&RunInfo>,
@@ -229,5 +230,25 @@ impl ConfusionView {
             &examples,
             None,
         )
+    }
+}
+
+impl View for ConfusionView {
+    fn id(&self) -> &'static str {
+        "confusion"
+    }
+
+    fn title(&self) -> &'static str {
+        "Confusion matrix"
+    }
+
+    fn tooltip(&self) -> &'static str {
+        "True against predicted class on the test split; click a cell for its examples"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
+        if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), ctx.snapshot, ctx.images) {
+            ctx.actions.push(ViewAction::SetProbe(probe));
+        }
     }
 }

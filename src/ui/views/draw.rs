@@ -13,10 +13,11 @@ use ndarray::{Array1, Axis};
 use super::graph::digit_picture;
 use super::heat::CachedTexture;
 use super::predictions;
+use super::{View, ViewAction, ViewContext};
 use crate::data::DataError;
 use crate::data::digit_image::{self, GreyImage, SIDE};
 use crate::nn::{LayerSpec, Network, Shape, predicted_class};
-use crate::train::worker::{Probe, RunInfo, Snapshot};
+use crate::train::protocol::{Probe, RunInfo, Snapshot};
 use crate::ui::palette;
 
 /// Side of the picture the strokes are drawn into before the pipeline.
@@ -184,7 +185,7 @@ impl DrawView {
 
     /// Runs the input through the latest published weights (a copy: the trainer never waits).
     fn classify(&mut self, specs: &[LayerSpec], info: &RunInfo, snapshot: &Arc<Snapshot>) {
-        let key = (Arc::as_ptr(snapshot) as usize, self.revision);
+        let key = (snapshot.id as usize, self.revision);
         let Some(input) = &self.input else { return };
         if self.classified == Some(key) {
             return;
@@ -229,11 +230,12 @@ impl DrawView {
         Some(Probe {
             input: Array1::from(self.input.clone()?),
             test_index: None,
+            label: None,
             name,
         })
     }
 
-    pub fn ui(
+    fn show(
         &mut self,
         ui: &mut Ui,
         info: Option<&RunInfo>,
@@ -456,6 +458,27 @@ impl DrawView {
                     text,
                 );
             }
+        }
+    }
+}
+
+impl View for DrawView {
+    fn id(&self) -> &'static str {
+        "draw"
+    }
+
+    fn title(&self) -> &'static str {
+        "Draw a digit"
+    }
+
+    fn tooltip(&self) -> &'static str {
+        "Draw a digit and watch the network classify it as it trains"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
+        let specs = ctx.snapshot.map_or(&[][..], |s| &s.specs[..]);
+        if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot) {
+            ctx.actions.push(ViewAction::SetProbe(probe));
         }
     }
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use egui::Ui;
 
 use super::predictions::{self, TestImages};
+use super::{View, ViewAction, ViewContext};
 use crate::nn::predicted_class;
-use crate::train::worker::{Probe, RunInfo, Snapshot};
+use crate::train::protocol::{Probe, RunInfo, Snapshot};
 
 #[derive(Default)]
 pub struct GalleryView {
@@ -15,7 +16,7 @@ pub struct GalleryView {
 }
 
 impl GalleryView {
-    pub fn ui(
+    fn show(
         &mut self,
         ui: &mut Ui,
         info: Option<&RunInfo>,
@@ -60,5 +61,29 @@ impl GalleryView {
             &shown,
             snapshot.probe.test_index,
         )
+    }
+}
+
+impl View for GalleryView {
+    fn id(&self) -> &'static str {
+        "gallery"
+    }
+
+    fn title(&self) -> &'static str {
+        "Predictions"
+    }
+
+    fn tooltip(&self) -> &'static str {
+        "Test images with their top-3 predictions; click one to make it the probe"
+    }
+
+    fn unavailable(&self, info: &RunInfo) -> Option<&'static str> {
+        Some("needs image inputs (MNIST)").filter(|_| info.input_shape.is_flat())
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
+        if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), ctx.snapshot, ctx.images) {
+            ctx.actions.push(ViewAction::SetProbe(probe));
+        }
     }
 }

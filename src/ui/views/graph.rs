@@ -11,8 +11,9 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, TextureOptions, U
 
 use super::heat::{self, CachedTexture, Scale};
 use super::weights::full_uv;
+use super::{View, ViewContext};
 use crate::nn::LayerSpec;
-use crate::train::worker::{RunInfo, Snapshot};
+use crate::train::protocol::{RunInfo, Snapshot};
 use crate::ui::palette;
 
 /// Most nodes one column shows (fewer when the view is small: nodes stay readable).
@@ -175,6 +176,121 @@ fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
     (a + ab * t).distance(p)
 }
 
+/// Where the graph's parts go in a rect: a pure function of the columns and the rect.
+#[derive(Clone, Debug, PartialEq)]
+struct GraphLayout {
+    /// The centre line of each column.
+    column_x: Vec<f32>,
+    /// Per column, the shown units with their centres (empty for a block).
+    nodes: Vec<Vec<(usize, Pos2)>>,
+    radius: f32,
+    /// Blocks sit in the middle of their column, this size.
+    block_size: Vec2,
+    /// The band the nodes fill, between the titles and the "+N more" labels.
+    top: f32,
+    bottom: f32,
+    /// Width of one column.
+    step_x: f32,
+}
+
+impl GraphLayout {
+    /// Columns spread over the width (with room on the right for the output labels), titles
+    /// at the top, each column's nodes evenly spaced and centred, one radius for all nodes.
+    fn new(rect: Rect, columns: &[Column], thumbnails: bool) -> Self {
+        let top = rect.top() + 40.0;
+        let bottom = rect.bottom() - 22.0;
+        let step_x = (rect.width() - 56.0).max(60.0) / columns.len().max(1) as f32;
+        let column_x: Vec<f32> = (0..columns.len())
+            .map(|c| rect.left() + step_x * (c as f32 + 0.5))
+            .collect();
+        let mut radius = f32::MAX;
+        let nodes = columns
+            .iter()
+            .zip(&column_x)
+            .map(|(column, &x)| match &column.kind {
+                ColumnKind::Nodes { shown, .. } => {
+                    let spacing = (bottom - top) / shown.len().max(1) as f32;
+                    radius = radius.min(spacing * 0.42);
+                    let start = (top + bottom - spacing * shown.len() as f32) / 2.0 + spacing / 2.0;
+                    shown
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &unit)| (unit, Pos2::new(x, start + spacing * k as f32)))
+                        .collect()
+                }
+                ColumnKind::Block => Vec::new(),
+            })
+            .collect();
+        Self {
+            column_x,
+            nodes,
+            radius: radius.clamp(4.0, if thumbnails { 22.0 } else { 14.0 }),
+            block_size: Vec2::new((step_x * 0.5).clamp(30.0, 110.0), (bottom - top) * 0.5),
+            top,
+            bottom,
+            step_x,
+        }
+    }
+
+    fn block_rect(&self, column: usize) -> Rect {
+        Rect::from_center_size(
+            Pos2::new(self.column_x[column], (self.top + self.bottom) / 2.0),
+            self.block_size,
+        )
+    }
+
+    /// The drawn segment of an edge between two node centres: from the right of one node to
+    /// the left of the other.
+    fn edge(&self, from: Pos2, to: Pos2) -> (Pos2, Pos2) {
+        (
+            from + Vec2::new(self.radius, 0.0),
+            to - Vec2::new(self.radius, 0.0),
+        )
+    }
+
+    /// The node under `p`: (column, unit).
+    fn node_at(&self, p: Pos2) -> Option<(usize, usize)> {
+        self.nodes.iter().enumerate().find_map(|(c, nodes)| {
+            nodes
+                .iter()
+                .find(|(_, at)| at.distance(p) <= self.radius + 2.0)
+                .map(|&(unit, _)| (c, unit))
+        })
+    }
+
+    /// The edge under `p` (within 4 points of its segment, the nearest): (column it enters,
+    /// from unit, to unit).
+    fn edge_at(&self, p: Pos2) -> Option<(usize, usize, usize)> {
+        let mut best: Option<(f32, (usize, usize, usize))> = None;
+        for c in 1..self.nodes.len() {
+            for &(j, to) in &self.nodes[c] {
+                for &(i, from) in &self.nodes[c - 1] {
+                    let (a, b) = self.edge(from, to);
+                    let d = distance_to_segment(p, a, b);
+                    if d < 4.0 && best.is_none_or(|(nearest, _)| d < nearest) {
+                        best = Some((d, (c, i, j)));
+                    }
+                }
+            }
+        }
+        best.map(|(_, edge)| edge)
+    }
+}
+
+/// What the pointer is over, before its numbers are looked up.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    Node {
+        layer: LayerId,
+        unit: usize,
+    },
+    Edge {
+        layer: usize,
+        from: usize,
+        to: usize,
+    },
+}
+
 impl GraphView {
     /// Where the last frame drew unit `unit` of `layer`.
     pub fn node(&self, layer: LayerId, unit: usize) -> Option<PlacedNode> {
@@ -184,7 +300,7 @@ impl GraphView {
             .find(|n| n.layer == layer && n.unit == unit)
     }
 
-    pub fn ui(
+    fn show(
         &mut self,
         ui: &mut Ui,
         info: Option<&RunInfo>,
@@ -202,9 +318,6 @@ impl GraphView {
             return;
         }
         let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click());
-        let painter = ui.painter_at(rect);
-        let text_color = ui.visuals().text_color();
-        let weak = ui.visuals().weak_text_color();
         let thumbnails = snapshot.plane.is_some();
         let spacing = if thumbnails {
             THUMBNAIL_SPACING
@@ -212,7 +325,7 @@ impl GraphView {
             NODE_SPACING
         };
         let most = ((rect.height() - 64.0) / spacing).clamp(3.0, MAX_NODES as f32) as usize;
-        let key = (Arc::as_ptr(snapshot) as usize, most);
+        let key = (snapshot.id as usize, most);
         let columns = match &self.layout {
             Some((cached, columns)) if *cached == key => columns.clone(),
             _ => {
@@ -221,78 +334,57 @@ impl GraphView {
                 columns
             }
         };
+        let layout = GraphLayout::new(rect, &columns, thumbnails);
 
-        // layout: columns spread over the width, titles at the top
-        let top = rect.top() + 40.0;
-        let bottom = rect.bottom() - 22.0;
-        // room at the right for the output labels
-        let step_x = (rect.width() - 56.0).max(60.0) / columns.len() as f32;
-        let column_x = |c: usize| rect.left() + step_x * (c as f32 + 0.5);
-        let mut positions: Vec<Vec<(usize, Pos2)>> = Vec::new();
-        let mut radius = f32::MAX;
-        for column in columns.iter() {
-            if let ColumnKind::Nodes { shown, .. } = &column.kind {
-                let spacing = (bottom - top) / shown.len().max(1) as f32;
-                radius = radius.min(spacing * 0.42);
-            }
-        }
-        let radius = radius.clamp(4.0, if thumbnails { 22.0 } else { 14.0 });
-        let block_size = Vec2::new((step_x * 0.5).clamp(30.0, 110.0), (bottom - top) * 0.5);
-        for (c, column) in columns.iter().enumerate() {
-            let x = column_x(c);
-            let nodes = match &column.kind {
-                ColumnKind::Nodes { shown, .. } => {
-                    let spacing = (bottom - top) / shown.len().max(1) as f32;
-                    let height = spacing * shown.len() as f32;
-                    let start = (top + bottom - height) / 2.0 + spacing / 2.0;
-                    shown
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &unit)| (unit, Pos2::new(x, start + spacing * k as f32)))
-                        .collect()
-                }
-                ColumnKind::Block => Vec::new(),
-            };
-            positions.push(nodes);
-        }
-        let block_rect = |c: usize| {
-            Rect::from_center_size(Pos2::new(column_x(c), (top + bottom) / 2.0), block_size)
-        };
-
-        let pointer = response.hover_pos();
-        let hovered_node = pointer.and_then(|p| {
-            positions.iter().enumerate().find_map(|(c, nodes)| {
-                nodes
-                    .iter()
-                    .find(|(_, at)| at.distance(p) <= radius + 2.0)
-                    .map(|&(unit, _)| (columns[c].layer, unit))
-            })
-        });
+        let target = response
+            .hover_pos()
+            .and_then(|p| hit_test(&layout, &columns, p));
         if response.clicked() {
-            self.selected = if hovered_node == self.selected {
+            let clicked = match target {
+                Some(Target::Node { layer, unit }) => Some((layer, unit)),
+                _ => None,
+            };
+            self.selected = if clicked == self.selected {
                 None
             } else {
-                hovered_node
+                clicked
             };
         }
 
-        // edges
-        let mut hovered_edge: Option<(f32, GraphReadout)> = None;
+        let painter = ui.painter_at(rect);
+        self.paint_edges(ui, &painter, &layout, &columns, snapshot);
+        self.paint_columns(ui, &painter, rect, &layout, &columns, info, snapshot);
+
+        self.readout = target.and_then(|target| readout(snapshot, target));
+        if let Some(readout) = &self.readout {
+            response.on_hover_text_at_pointer(describe(readout, &snapshot.probe.name));
+        }
+    }
+
+    /// Edges between node columns, coloured by the weight's sign and as strong as its size
+    /// (relative to the largest shown); a faint fan from a block.
+    fn paint_edges(
+        &self,
+        ui: &Ui,
+        painter: &egui::Painter,
+        layout: &GraphLayout,
+        columns: &[Column],
+        snapshot: &Snapshot,
+    ) {
+        let weak = ui.visuals().weak_text_color();
         for c in 1..columns.len() {
             let Some(layer) = columns[c].layer else {
                 continue;
             };
-            let to_nodes = &positions[c];
+            let (from_nodes, to_nodes) = (&layout.nodes[c - 1], &layout.nodes[c]);
             if to_nodes.is_empty() {
                 continue;
             }
-            let from_nodes = &positions[c - 1];
             if from_nodes.is_empty() {
-                // from a block: a faint fan, no single weight to show
-                let from = block_rect(c - 1).right_center();
+                let from = layout.block_rect(c - 1).right_center();
                 for &(_, at) in to_nodes {
                     painter.line_segment(
-                        [from, at - Vec2::new(radius, 0.0)],
+                        [from, at - Vec2::new(layout.radius, 0.0)],
                         Stroke::new(0.6, weak.gamma_multiply(0.5)),
                     );
                 }
@@ -318,34 +410,34 @@ impl GraphView {
                         palette::NEGATIVE
                     };
                     let alpha = if dim { 0.06 } else { 0.25 + 0.75 * strength };
-                    let (a, b) = (from + Vec2::new(radius, 0.0), to - Vec2::new(radius, 0.0));
+                    let (a, b) = layout.edge(from, to);
                     painter.line_segment(
                         [a, b],
                         Stroke::new(0.5 + 3.5 * strength, color.gamma_multiply(alpha)),
                     );
-                    if hovered_node.is_none()
-                        && let Some(p) = pointer
-                    {
-                        let d = distance_to_segment(p, a, b);
-                        if d < 4.0 && hovered_edge.as_ref().is_none_or(|(best, _)| d < *best) {
-                            hovered_edge = Some((
-                                d,
-                                GraphReadout::Edge {
-                                    layer,
-                                    from: i,
-                                    to: j,
-                                    weight: w,
-                                },
-                            ));
-                        }
-                    }
                 }
             }
         }
+    }
 
-        // nodes and blocks
+    /// Each column's title, then its block or its nodes (with biases, output labels and the
+    /// "+N more" label); records where the nodes went.
+    #[allow(clippy::too_many_arguments)]
+    fn paint_columns(
+        &mut self,
+        ui: &mut Ui,
+        painter: &egui::Painter,
+        rect: Rect,
+        layout: &GraphLayout,
+        columns: &[Column],
+        info: &RunInfo,
+        snapshot: &Arc<Snapshot>,
+    ) {
+        let text_color = ui.visuals().text_color();
+        let weak = ui.visuals().weak_text_color();
+        let radius = layout.radius;
         for (c, column) in columns.iter().enumerate() {
-            let x = column_x(c);
+            let x = layout.column_x[c];
             painter.text(
                 Pos2::new(x, rect.top() + 4.0),
                 Align2::CENTER_TOP,
@@ -355,7 +447,7 @@ impl GraphView {
             );
             match &column.kind {
                 ColumnKind::Block => {
-                    let block = block_rect(c);
+                    let block = layout.block_rect(c);
                     painter.rect_filled(block, 6.0, ui.visuals().faint_bg_color);
                     painter.rect_stroke(
                         block,
@@ -364,7 +456,7 @@ impl GraphView {
                         egui::StrokeKind::Inside,
                     );
                     if column.layer.is_none() && !info.input_shape.is_flat() {
-                        self.draw_probe_image(ui, &painter, block, info, snapshot);
+                        self.draw_probe_image(ui, painter, block, info, snapshot);
                     } else if let Some(layer) = column.layer {
                         let activation = &snapshot.layers[layer].probe_activation;
                         let active = activation.iter().filter(|&&v| v > 0.0).count();
@@ -390,12 +482,12 @@ impl GraphView {
                     let biases = column.layer.and_then(|l| snapshot.layers[l].bias.as_ref());
                     let bias_scale =
                         Scale::Symmetric(biases.map_or(1.0, |b| heat::symmetric_range(b.iter())));
-                    let atlas = if thumbnails {
+                    let atlas = if snapshot.plane.is_some() {
                         self.thumbnail_atlas(ui, c, column.layer, shown, snapshot)
                     } else {
                         None
                     };
-                    for (k, &(unit, at)) in positions[c].iter().enumerate() {
+                    for (k, &(unit, at)) in layout.nodes[c].iter().enumerate() {
                         let node_rect = Rect::from_center_size(at, Vec2::splat(radius * 2.0));
                         let selected = self.selected == Some((column.layer, unit));
                         let outline = if selected {
@@ -445,8 +537,8 @@ impl GraphView {
                     if *total > shown.len() {
                         // a real label, so that screen readers (and tests) find it
                         let more = Rect::from_center_size(
-                            Pos2::new(x, bottom + 11.0),
-                            Vec2::new(step_x, 18.0),
+                            Pos2::new(x, layout.bottom + 11.0),
+                            Vec2::new(layout.step_x, 18.0),
                         );
                         let text = egui::RichText::new(format!("+{} more", total - shown.len()))
                             .size(13.0)
@@ -457,27 +549,6 @@ impl GraphView {
                     }
                 }
             }
-        }
-
-        if let Some((layer, unit)) = hovered_node {
-            let layer_snapshot = layer.map(|l| &snapshot.layers[l]);
-            let readout = GraphReadout::Node {
-                layer,
-                unit,
-                activation: activation_of(snapshot, layer, unit),
-                pre_activation: layer_snapshot
-                    .and_then(|l| l.probe_pre_activation.as_ref())
-                    .and_then(|z| z.get(unit).copied()),
-                bias: layer_snapshot
-                    .and_then(|l| l.bias.as_ref())
-                    .and_then(|b| b.get(unit).copied()),
-            };
-            self.readout = Some(readout);
-        } else if let Some((_, edge)) = hovered_edge {
-            self.readout = Some(edge);
-        }
-        if let Some(readout) = &self.readout {
-            response.on_hover_text_at_pointer(describe(readout, &snapshot.probe.name));
         }
     }
 
@@ -496,7 +567,7 @@ impl GraphView {
         }
         let n = plane.resolution;
         let key = (
-            Arc::as_ptr(snapshot) as usize,
+            snapshot.id as usize,
             shown
                 .iter()
                 .fold(shown.len(), |h, &u| h.wrapping_mul(31).wrapping_add(u)),
@@ -531,22 +602,59 @@ impl GraphView {
         let cache = self
             .probe_image
             .get_or_insert_with(|| CachedTexture::new("probe"));
-        let texture = cache.get(
-            ui,
-            Arc::as_ptr(probe) as usize,
-            TextureOptions::NEAREST,
-            || {
-                digit_picture(
-                    probe.input.as_slice().unwrap_or(&[]),
-                    shape.width,
-                    shape.height,
-                    shape.channels,
-                )
-            },
-        );
+        let texture = cache.get(ui, snapshot.id as usize, TextureOptions::NEAREST, || {
+            digit_picture(
+                probe.input.as_slice().unwrap_or(&[]),
+                shape.width,
+                shape.height,
+                shape.channels,
+            )
+        });
         let picture = heat::fit(block.shrink(6.0), shape.width as f32, shape.height as f32);
         painter.image(texture.id(), picture, full_uv(), Color32::WHITE);
     }
+}
+
+/// The node under `p`, or else the edge: nodes win where both are.
+fn hit_test(layout: &GraphLayout, columns: &[Column], p: Pos2) -> Option<Target> {
+    if let Some((c, unit)) = layout.node_at(p) {
+        return Some(Target::Node {
+            layer: columns[c].layer,
+            unit,
+        });
+    }
+    let (c, from, to) = layout.edge_at(p)?;
+    Some(Target::Edge {
+        layer: columns[c].layer?,
+        from,
+        to,
+    })
+}
+
+/// The snapshot's numbers for what the pointer is over.
+fn readout(snapshot: &Snapshot, target: Target) -> Option<GraphReadout> {
+    Some(match target {
+        Target::Node { layer, unit } => {
+            let layer_snapshot = layer.map(|l| &snapshot.layers[l]);
+            GraphReadout::Node {
+                layer,
+                unit,
+                activation: activation_of(snapshot, layer, unit),
+                pre_activation: layer_snapshot
+                    .and_then(|l| l.probe_pre_activation.as_ref())
+                    .and_then(|z| z.get(unit).copied()),
+                bias: layer_snapshot
+                    .and_then(|l| l.bias.as_ref())
+                    .and_then(|b| b.get(unit).copied()),
+            }
+        }
+        Target::Edge { layer, from, to } => GraphReadout::Edge {
+            layer,
+            from,
+            to,
+            weight: *snapshot.layers[layer].weight.as_ref()?.get((to, from))?,
+        },
+    })
 }
 
 /// A greyscale picture of an image input [h * w * c] (channels averaged), white ink on black.
@@ -622,5 +730,97 @@ fn describe(readout: &GraphReadout, probe: &str) -> String {
                 f(*weight)
             )
         }
+    }
+}
+
+impl View for GraphView {
+    fn id(&self) -> &'static str {
+        "network"
+    }
+
+    fn title(&self) -> &'static str {
+        "Network"
+    }
+
+    fn tooltip(&self) -> &'static str {
+        "The network as a graph: edges by weight, nodes by the probe's activation"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
+        let specs = ctx.snapshot.map_or(&[][..], |s| &s.specs[..]);
+        self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes(layer: LayerId, shown: usize, total: usize) -> Column {
+        Column {
+            layer,
+            title: String::new(),
+            kind: ColumnKind::Nodes {
+                shown: (0..shown).collect(),
+                total,
+            },
+        }
+    }
+
+    fn mlp() -> Vec<Column> {
+        vec![
+            nodes(None, 2, 2),
+            nodes(Some(0), 16, 128),
+            nodes(Some(1), 10, 10),
+        ]
+    }
+
+    #[test]
+    fn nodes_fit_the_rect_in_column_order_without_overlapping() {
+        for rect in [
+            Rect::from_min_size(Pos2::new(10.0, 20.0), Vec2::new(700.0, 500.0)),
+            Rect::from_min_size(Pos2::ZERO, Vec2::new(300.0, 200.0)),
+        ] {
+            let layout = GraphLayout::new(rect, &mlp(), false);
+            assert!(layout.column_x.windows(2).all(|x| x[0] < x[1]));
+            for (c, column) in layout.nodes.iter().enumerate() {
+                for &(_, at) in column {
+                    assert!(rect.contains(at), "{at:?} outside {rect:?}");
+                    assert_eq!(at.x, layout.column_x[c]);
+                }
+                for pair in column.windows(2) {
+                    let gap = pair[1].1.y - pair[0].1.y;
+                    assert!(gap >= 2.0 * layout.radius, "nodes overlap: {gap}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hit_tests_find_the_node_and_the_edge_under_the_pointer() {
+        let rect = Rect::from_min_size(Pos2::ZERO, Vec2::new(700.0, 500.0));
+        let columns = mlp();
+        let layout = GraphLayout::new(rect, &columns, false);
+        let (unit, at) = layout.nodes[1][5];
+        assert_eq!(
+            hit_test(&layout, &columns, at),
+            Some(Target::Node {
+                layer: Some(0),
+                unit
+            })
+        );
+        // a point a quarter along the drawn edge from input 1 to hidden unit 5
+        let (a, b) = layout.edge(layout.nodes[0][1].1, at);
+        assert!((a.distance(layout.nodes[0][1].1) - layout.radius).abs() < 1e-3);
+        assert!((b.distance(at) - layout.radius).abs() < 1e-3);
+        assert_eq!(
+            hit_test(&layout, &columns, a + (b - a) * 0.25),
+            Some(Target::Edge {
+                layer: 0,
+                from: 1,
+                to: unit
+            })
+        );
+        assert_eq!(hit_test(&layout, &columns, Pos2::new(1.0, 1.0)), None);
     }
 }

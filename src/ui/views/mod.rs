@@ -1,9 +1,11 @@
 //! The views of the central area, tiled side by side: curves, the network graph, weight
 //! heatmaps, the decision boundary, the confusion matrix, the prediction gallery and the drawing
-//! canvas. Each view is a struct in its own file; this module lays out the ones switched on.
+//! canvas. Each view is a type in its own file implementing [`View`], listed once in
+//! [`registry`]; this module lays out the ones switched on.
 
 mod boundary;
 mod confusion;
+mod curves;
 mod draw;
 mod gallery;
 mod graph;
@@ -11,13 +13,14 @@ pub mod heat;
 mod predictions;
 mod weights;
 
+use std::any::Any;
 use std::sync::Arc;
 
 use egui::{Rect, RichText, Ui, UiBuilder, Vec2};
-use serde::{Deserialize, Serialize};
 
 pub use boundary::{BoundaryReadout, BoundaryView};
 pub use confusion::{ConfusionView, confusion};
+pub use curves::CurvesView;
 pub use draw::{BRUSH, DrawView, RASTER_SIDE, Source, rasterize};
 pub use gallery::GalleryView;
 pub use graph::{GraphReadout, GraphView, PlacedNode};
@@ -26,83 +29,66 @@ pub use weights::{Layout, Quantity, WeightReadout, WeightsView};
 
 use super::curves::CurvesPanel;
 use super::run_view::RunView;
-use crate::nn::LayerSpec;
-use crate::train::worker::{Probe, RunInfo, Snapshot};
+use crate::train::protocol::{Probe, RunInfo, Snapshot};
 
-/// One view of the central area.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ViewKind {
-    Curves,
-    Network,
-    Weights,
-    Boundary,
-    Confusion,
-    Gallery,
-    Draw,
+/// One view of the central area. A new view is a file with a type that implements this, and
+/// one line in [`registry`].
+pub trait View: Any {
+    /// A stable name: saved in the preferences and taken by `--views` ("network").
+    fn id(&self) -> &'static str;
+    /// Its title on the toggle and above the view.
+    fn title(&self) -> &'static str;
+    /// What it shows, in one sentence.
+    fn tooltip(&self) -> &'static str;
+    /// Why it has nothing to show for this run, if so (it is hidden then).
+    fn unavailable(&self, _info: &RunInfo) -> Option<&'static str> {
+        None
+    }
+    /// Draws the view into `ui`.
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>);
 }
 
-impl ViewKind {
-    pub const ALL: [ViewKind; 7] = [
-        ViewKind::Curves,
-        ViewKind::Network,
-        ViewKind::Weights,
-        ViewKind::Boundary,
-        ViewKind::Confusion,
-        ViewKind::Gallery,
-        ViewKind::Draw,
-    ];
+/// What every view is given each frame.
+pub struct ViewContext<'a> {
+    /// What the app knows of the run, from the worker's updates.
+    pub run: &'a RunView,
+    /// The latest snapshot of the network.
+    pub snapshot: Option<&'a Arc<Snapshot>>,
+    /// The test split's images as textures, shared by the views that show them.
+    pub images: &'a mut TestImages,
+    /// What the views ask the app to do.
+    pub actions: &'a mut Vec<ViewAction>,
+}
 
-    pub fn title(self) -> &'static str {
-        match self {
-            ViewKind::Curves => "Curves",
-            ViewKind::Network => "Network",
-            ViewKind::Weights => "Weights",
-            ViewKind::Boundary => "Decision boundary",
-            ViewKind::Confusion => "Confusion matrix",
-            ViewKind::Gallery => "Predictions",
-            ViewKind::Draw => "Draw a digit",
-        }
+impl ViewContext<'_> {
+    pub fn info(&self) -> Option<&RunInfo> {
+        self.run.info.as_ref()
     }
+}
 
-    fn tooltip(self) -> &'static str {
-        match self {
-            ViewKind::Curves => "Training loss, test loss and test accuracy as training goes",
-            ViewKind::Network => {
-                "The network as a graph: edges by weight, nodes by the probe's activation"
-            }
-            ViewKind::Weights => "Each layer's weights, gradients or last update as a heatmap",
-            ViewKind::Boundary => "The model's output over the input plane, behind the data points",
-            ViewKind::Confusion => {
-                "True against predicted class on the test split; click a cell for its examples"
-            }
-            ViewKind::Gallery => {
-                "Test images with their top-3 predictions; click one to make it the probe"
-            }
-            ViewKind::Draw => "Draw a digit and watch the network classify it as it trains",
-        }
-    }
+/// Every view, in the order of the toggles.
+fn registry() -> Vec<Box<dyn View>> {
+    vec![
+        Box::new(CurvesView::default()),
+        Box::new(GraphView::default()),
+        Box::new(WeightsView::default()),
+        Box::new(BoundaryView::default()),
+        Box::new(ConfusionView::default()),
+        Box::new(GalleryView::default()),
+        Box::new(DrawView::default()),
+    ]
+}
 
-    /// Why this view has nothing to show for this run, if so.
-    pub fn unavailable(self, info: &RunInfo) -> Option<&'static str> {
-        match self {
-            ViewKind::Boundary if info.input_shape.len() != 2 => {
-                Some("needs a 2-D dataset (xor, circle, spiral...)")
-            }
-            ViewKind::Gallery if info.input_shape.is_flat() => Some("needs image inputs (MNIST)"),
-            _ => None,
-        }
-    }
+/// The ids of every view, in order.
+pub fn ids() -> Vec<&'static str> {
+    registry().iter().map(|view| view.id()).collect()
 }
 
 /// The views that are on, with a sensible start for every preset.
-pub fn default_views() -> Vec<ViewKind> {
-    vec![
-        ViewKind::Curves,
-        ViewKind::Network,
-        ViewKind::Weights,
-        ViewKind::Boundary,
-        ViewKind::Gallery,
-    ]
+pub fn default_views() -> Vec<String> {
+    ["curves", "network", "weights", "boundary", "gallery"]
+        .map(String::from)
+        .to_vec()
 }
 
 /// What the views ask the app to do.
@@ -111,15 +97,18 @@ pub enum ViewAction {
 }
 
 /// All views with their state; the app owns one.
-#[derive(Default)]
 pub struct Views {
-    pub weights: WeightsView,
-    pub graph: GraphView,
-    pub boundary: BoundaryView,
-    pub confusion: ConfusionView,
-    pub gallery: GalleryView,
-    pub draw: DrawView,
-    pub images: TestImages,
+    views: Vec<Box<dyn View>>,
+    images: TestImages,
+}
+
+impl Default for Views {
+    fn default() -> Self {
+        Self {
+            views: registry(),
+            images: TestImages::default(),
+        }
+    }
 }
 
 /// Columns for `n` tiles in a space of `aspect` (width / height).
@@ -139,57 +128,55 @@ fn columns_for(n: usize, aspect: f32) -> usize {
 }
 
 impl Views {
-    /// The view toggles, then the views that are on, tiled over the rest of `ui`.
-    #[allow(clippy::too_many_arguments)]
+    /// The view of type `V` (for tests: what the pointer reads, what is selected).
+    pub fn get<V: View>(&self) -> &V {
+        self.views
+            .iter()
+            .find_map(|view| (view.as_ref() as &dyn Any).downcast_ref::<V>())
+            .expect("every view type is registered")
+    }
+
+    pub fn get_mut<V: View>(&mut self) -> &mut V {
+        self.views
+            .iter_mut()
+            .find_map(|view| (view.as_mut() as &mut dyn Any).downcast_mut::<V>())
+            .expect("every view type is registered")
+    }
+
+    /// The curve options (persisted with the preferences).
+    pub fn curves(&self) -> &CurvesPanel {
+        &self.get::<CurvesView>().options
+    }
+
+    pub fn set_curves(&mut self, options: CurvesPanel) {
+        self.get_mut::<CurvesView>().options = options;
+    }
+
+    /// The view toggles, then the views that are on (ids in `shown`), tiled over the rest of
+    /// `ui`. Returns what the views asked for.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
-        shown: &mut Vec<ViewKind>,
-        curves: &mut CurvesPanel,
+        shown: &mut Vec<String>,
         run: &RunView,
-        specs: &[LayerSpec],
         snapshot: Option<&Arc<Snapshot>>,
-    ) -> Option<ViewAction> {
+    ) -> Vec<ViewAction> {
         let info = run.info.as_ref();
-        ui.horizontal_wrapped(|ui| {
-            ui.label(RichText::new("Views").strong());
-            for kind in ViewKind::ALL {
-                let on = shown.contains(&kind);
-                let reason = info.and_then(|i| kind.unavailable(i));
-                let title = if reason.is_some() {
-                    RichText::new(kind.title()).weak()
-                } else {
-                    RichText::new(kind.title())
-                };
-                let mut toggle = ui.selectable_label(on && reason.is_none(), title);
-                toggle = match reason {
-                    Some(reason) => toggle.on_hover_text(format!(
-                        "{} ({reason}; hidden for this run)",
-                        kind.tooltip()
-                    )),
-                    None => toggle.on_hover_text(kind.tooltip()),
-                };
-                if toggle.clicked() {
-                    if on {
-                        shown.retain(|k| *k != kind);
-                    } else {
-                        shown.push(kind);
-                        shown.sort_by_key(|k| ViewKind::ALL.iter().position(|a| a == k));
-                    }
-                }
-            }
-        });
+        self.toggles_ui(ui, shown, info);
         ui.add_space(4.0);
-        let visible: Vec<ViewKind> = shown
-            .iter()
-            .copied()
-            .filter(|kind| info.is_none_or(|i| kind.unavailable(i).is_none()))
+        let visible: Vec<usize> = (0..self.views.len())
+            .filter(|&i| {
+                let view = &self.views[i];
+                shown.iter().any(|id| id.eq_ignore_ascii_case(view.id()))
+                    && info.is_none_or(|info| view.unavailable(info).is_none())
+            })
             .collect();
         let area = ui.available_rect_before_wrap();
         ui.allocate_rect(area, egui::Sense::hover());
+        let mut actions = Vec::new();
         if visible.is_empty() {
             ui.put(area, egui::Label::new("Switch a view on above."));
-            return None;
+            return actions;
         }
         let columns = columns_for(visible.len(), area.aspect_ratio());
         let rows = visible.len().div_ceil(columns);
@@ -198,49 +185,61 @@ impl Views {
             (area.width() - gap * (columns - 1) as f32) / columns as f32,
             (area.height() - gap * (rows - 1) as f32) / rows as f32,
         );
-        let mut action = None;
-        for (k, kind) in visible.into_iter().enumerate() {
+        let mut ctx = ViewContext {
+            run,
+            snapshot,
+            images: &mut self.images,
+            actions: &mut actions,
+        };
+        for (k, index) in visible.into_iter().enumerate() {
             let (row, column) = (k / columns, k % columns);
             let rect = Rect::from_min_size(
                 area.min + Vec2::new((cell.x + gap) * column as f32, (cell.y + gap) * row as f32),
                 cell,
             );
-            let mut tile = ui.new_child(UiBuilder::new().max_rect(rect).id_salt(kind));
+            let view = &mut self.views[index];
+            let mut tile = ui.new_child(UiBuilder::new().max_rect(rect).id_salt(view.id()));
             tile.set_clip_rect(rect.intersect(ui.clip_rect()));
             egui::Frame::group(tile.style())
                 .inner_margin(6.0)
                 .show(&mut tile, |ui| {
                     ui.set_min_size(ui.available_size());
                     ui.set_max_width(ui.available_width());
-                    ui.label(RichText::new(kind.title()).strong().size(15.0));
-                    let probe = match kind {
-                        ViewKind::Curves => {
-                            curves.ui(ui, run);
-                            None
-                        }
-                        ViewKind::Network => {
-                            self.graph.ui(ui, info, specs, snapshot);
-                            None
-                        }
-                        ViewKind::Weights => {
-                            self.weights.ui(ui, info, specs, snapshot);
-                            None
-                        }
-                        ViewKind::Boundary => {
-                            self.boundary.ui(ui, info, snapshot);
-                            None
-                        }
-                        ViewKind::Confusion => {
-                            self.confusion.ui(ui, info, snapshot, &mut self.images)
-                        }
-                        ViewKind::Gallery => self.gallery.ui(ui, info, snapshot, &mut self.images),
-                        ViewKind::Draw => self.draw.ui(ui, info, specs, snapshot),
-                    };
-                    if let Some(probe) = probe {
-                        action = Some(ViewAction::SetProbe(probe));
-                    }
+                    ui.label(RichText::new(view.title()).strong().size(15.0));
+                    view.ui(ui, &mut ctx);
                 });
         }
-        action
+        actions
+    }
+
+    /// One toggle per view; a view this run cannot show is greyed and says why.
+    fn toggles_ui(&self, ui: &mut Ui, shown: &mut Vec<String>, info: Option<&RunInfo>) {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Views").strong());
+            for view in &self.views {
+                let on = shown.iter().any(|id| id.eq_ignore_ascii_case(view.id()));
+                let reason = info.and_then(|i| view.unavailable(i));
+                let title = if reason.is_some() {
+                    RichText::new(view.title()).weak()
+                } else {
+                    RichText::new(view.title())
+                };
+                let mut toggle = ui.selectable_label(on && reason.is_none(), title);
+                toggle = match reason {
+                    Some(reason) => toggle.on_hover_text(format!(
+                        "{} ({reason}; hidden for this run)",
+                        view.tooltip()
+                    )),
+                    None => toggle.on_hover_text(view.tooltip()),
+                };
+                if toggle.clicked() {
+                    if on {
+                        shown.retain(|id| !id.eq_ignore_ascii_case(view.id()));
+                    } else {
+                        shown.push(view.id().to_string());
+                    }
+                }
+            }
+        });
     }
 }

@@ -10,7 +10,7 @@ use ndarray::ArrayView1;
 use super::graph::digit_picture;
 use crate::data::Split;
 use crate::nn::predicted_class;
-use crate::train::worker::{Probe, RunInfo, TestOutputs};
+use crate::train::protocol::{Probe, RunInfo, TestOutputs};
 use crate::ui::palette;
 
 /// Test images as textures, made when first shown and kept for the run.
@@ -189,6 +189,7 @@ pub fn test_probe(info: &RunInfo, index: usize) -> Probe {
     Probe {
         input: info.test.inputs.row(index).to_owned(),
         test_index: Some(index),
+        label: info.test.labels.get(index).copied(),
         name: format!("test sample {index}"),
     }
 }

@@ -9,8 +9,9 @@ use egui::{Color32, ColorImage, Rect, RichText, Sense, TextureOptions, Ui, Vec2}
 use ndarray::{Array1, Array2};
 
 use super::heat::{self, CachedTexture, Scale};
+use super::{View, ViewContext};
 use crate::nn::{LayerSpec, Shape};
-use crate::train::worker::{LayerSnapshot, RunInfo, Snapshot};
+use crate::train::protocol::{LayerSnapshot, RunInfo, Snapshot};
 
 /// Which numbers of the layer to draw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -172,7 +173,7 @@ fn image_input(info: &RunInfo, specs: &[LayerSpec], layer: usize) -> Option<Shap
 }
 
 impl WeightsView {
-    pub fn ui(
+    fn show(
         &mut self,
         ui: &mut Ui,
         info: Option<&RunInfo>,
@@ -273,7 +274,7 @@ impl WeightsView {
             ))
             .weak(),
         );
-        let key_base = (Arc::as_ptr(snapshot) as usize, index);
+        let key_base = (snapshot.id as usize, index);
         // the range reads every weight: once per snapshot, not every frame
         let scale_key = (key_base.0, key_base.1, self.quantity);
         let scale = match self.scale {
@@ -576,7 +577,7 @@ impl WeightsView {
         };
         let scale = Scale::fitting(activation.iter());
         let key = (
-            Arc::as_ptr(snapshot) as usize,
+            snapshot.id as usize,
             index,
             Quantity::Weights,
             Layout::FeatureMaps,
@@ -606,4 +607,23 @@ impl WeightsView {
 /// Texture coordinates of a whole texture.
 pub fn full_uv() -> Rect {
     Rect::from_min_max(egui::Pos2::ZERO, egui::Pos2::new(1.0, 1.0))
+}
+
+impl View for WeightsView {
+    fn id(&self) -> &'static str {
+        "weights"
+    }
+
+    fn title(&self) -> &'static str {
+        "Weights"
+    }
+
+    fn tooltip(&self) -> &'static str {
+        "Each layer's weights, gradients or last update as a heatmap"
+    }
+
+    fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
+        let specs = ctx.snapshot.map_or(&[][..], |s| &s.specs[..]);
+        self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot);
+    }
 }

@@ -1,0 +1,219 @@
+//! What the app and the trainer's worker say to each other: [`Command`]s in, [`Update`]s out,
+//! and the [`Snapshot`] of the network the views draw. Plain data, no threads.
+
+use std::sync::Arc;
+
+use ndarray::{Array1, Array2};
+
+use super::{Evaluation, SettingChange, StepTrace};
+use crate::data::Split;
+use crate::nn::{LayerSpec, Shape};
+
+/// How fast training runs.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Speed {
+    /// As fast as the machine goes.
+    Full,
+    /// At most this many batches per second, so that a class can follow.
+    StepsPerSecond(f32),
+}
+
+/// What the app asks the worker to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Play,
+    Pause,
+    /// Pause, then train exactly one batch.
+    Step,
+    /// Pause, then train to the end of the current epoch.
+    StepEpoch,
+    SetSpeed(Speed),
+    /// A setting that applies from the next batch on, weights untouched.
+    Change(SettingChange),
+    /// Show the views for this sample: a test image picked in the gallery, or a drawing.
+    SetProbe(Probe),
+    /// Pause and record the step `source` names phase by phase ([`Update::Traced`]); a setting
+    /// change records it again. Nothing in the run changes until [`Command::ApplyStep`].
+    StepThrough(StepSource),
+    /// Train the step being stepped through, then stop stepping through.
+    ApplyStep,
+    /// Stop stepping through; nothing changes.
+    AbandonStep,
+    /// Makes the trainer thread panic, as a bug would: the app must survive it and say so.
+    /// Only tests send it.
+    #[doc(hidden)]
+    Crash,
+}
+
+/// Which training step the step-through shows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StepSource {
+    /// The probe sample as a batch of one, with class `label` as its target.
+    Probe { label: usize },
+    /// The trainer's real next mini-batch.
+    NextBatch,
+}
+
+/// One training loss, at batch `step` (1-based) and `epochs` (fractional epochs done).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossPoint {
+    pub step: u64,
+    pub epochs: f64,
+    pub loss: f32,
+}
+
+/// A test-split evaluation after `step` batches.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EvaluationPoint {
+    pub step: u64,
+    pub epochs: f64,
+    pub test: Evaluation,
+}
+
+/// Where the run stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Status {
+    pub running: bool,
+    pub step: u64,
+    /// Epochs done, with the fraction of the current one.
+    pub epochs: f64,
+    pub samples_per_second: f64,
+    /// Time spent training (pauses not counted).
+    pub training_secs: f64,
+}
+
+/// Facts about the run, sent once when the trainer is ready.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    pub dataset: String,
+    pub input_shape: Shape,
+    pub classes: usize,
+    pub train_samples: usize,
+    pub test_samples: usize,
+    pub parameter_count: usize,
+    pub summary: String,
+    /// The test split, for the gallery and the confusion matrix: [test_samples, input_len].
+    pub test: Arc<Split>,
+    /// The training split, for 2-D datasets only (the decision boundary's points).
+    pub train_points: Option<Arc<Split>>,
+}
+
+/// The sample whose activations the views show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe {
+    /// [input_len]
+    pub input: Array1<f32>,
+    /// The test sample it is, if it is one.
+    pub test_index: Option<usize>,
+    /// Its class, if known (a drawing has none until the learner says which).
+    pub label: Option<usize>,
+    /// What to call it: "test sample 12", "your drawing".
+    pub name: String,
+}
+
+/// What the worker tells the app.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    Ready(RunInfo),
+    Losses(Vec<LossPoint>),
+    Evaluated(EvaluationPoint),
+    /// A setting change took effect after `event.step` batches (`epochs` fractional epochs).
+    Changed {
+        event: super::Event,
+        epochs: f64,
+    },
+    /// A change or command that could not be applied, and why; nothing changed. `change` is the
+    /// setting change refused, if it was one.
+    Refused {
+        message: String,
+        change: Option<SettingChange>,
+    },
+    Status(Status),
+    /// The loss became NaN or infinite: training paused.
+    Diverged {
+        step: u64,
+        message: String,
+    },
+    /// The run could not start (data or architecture), or training failed.
+    Failed(String),
+    /// The trainer panicked; the thread has ended.
+    Crashed(String),
+    /// The step being stepped through, recorded (again after a setting change).
+    Traced(Arc<StepTrace>),
+    /// Stepping through ended: applied or abandoned.
+    StepThroughEnded,
+    /// A step on the probe alone was trained (step `step`, `epochs` fractional epochs).
+    ManualStep {
+        step: u64,
+        epochs: f64,
+    },
+}
+
+/// One layer as the views show it, copied out of the trainer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerSnapshot {
+    pub name: String,
+    pub output_shape: Shape,
+    /// [units, inputs] and [units], for layers with parameters.
+    pub weight: Option<Array2<f32>>,
+    pub bias: Option<Array1<f32>>,
+    /// dL/dW and dL/db of the last batch.
+    pub grad_weight: Option<Array2<f32>>,
+    pub grad_bias: Option<Array1<f32>>,
+    /// What the last recorded batch changed: W after minus W before, and the same for b.
+    pub update_weight: Option<Array2<f32>>,
+    pub update_bias: Option<Array1<f32>>,
+    /// This layer's output for the probe sample, [output_len].
+    pub probe_activation: Array1<f32>,
+    /// z = W·x + b before the activation, for layers with parameters, [output_len].
+    pub probe_pre_activation: Option<Array1<f32>>,
+}
+
+/// Every layer's output over a grid of the 2-D input plane (2-D datasets only).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlaneOutputs {
+    /// Points per side of the grid.
+    pub resolution: usize,
+    /// The plane's extent: x from `x.0` to `x.1`, y from `y.0` to `y.1`.
+    pub x: (f32, f32),
+    pub y: (f32, f32),
+    /// Per layer, [resolution * resolution, layer outputs]; grid row 0 is the top (largest y),
+    /// column 0 the left (smallest x).
+    pub layers: Vec<Array2<f32>>,
+}
+
+impl PlaneOutputs {
+    /// The input point at grid row `row`, column `col`.
+    pub fn point(&self, row: usize, col: usize) -> [f32; 2] {
+        let t = |i: usize| i as f32 / (self.resolution.max(2) - 1) as f32;
+        [
+            self.x.0 + (self.x.1 - self.x.0) * t(col),
+            self.y.1 - (self.y.1 - self.y.0) * t(row),
+        ]
+    }
+}
+
+/// The network's outputs for every test sample at one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestOutputs {
+    pub step: u64,
+    /// [test_samples, outputs]
+    pub outputs: Array2<f32>,
+}
+
+/// The network at one moment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    /// Grows by one with every snapshot a worker publishes, and across the workers of one app
+    /// (a reset does not start it again): views key what they cache by it.
+    pub id: u64,
+    /// The architecture these numbers belong to.
+    pub specs: Vec<LayerSpec>,
+    pub step: u64,
+    /// The batch whose update `update_weight` holds.
+    pub update_step: Option<u64>,
+    pub probe: Arc<Probe>,
+    pub layers: Vec<LayerSnapshot>,
+    pub plane: Option<Arc<PlaneOutputs>>,
+    pub test_outputs: Option<Arc<TestOutputs>>,
+}

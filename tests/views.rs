@@ -4,11 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use backprop_lab::nn::{Network, predicted_class};
+use backprop_lab::nn::{Loss, Network, predicted_class};
+use backprop_lab::train::Phase;
 use backprop_lab::train::protocol::Snapshot;
 use backprop_lab::ui::views::{
-    BoundaryView, ConfusionView, DrawView, GraphReadout, GraphView, PlacedNode, Quantity,
-    WeightsView,
+    Block, BoundaryView, ConfusionView, DrawView, GraphReadout, GraphView, PlacedNode, Quantity,
+    StepThroughView, WeightsView, num,
 };
 use backprop_lab::ui::{BackpropLab, Launch};
 use egui::{Event, Modifiers, PointerButton, Pos2, Rect};
@@ -802,4 +803,163 @@ fn a_probe_of_the_wrong_size_is_refused_and_the_old_one_stays() {
         other => panic!("{other:?}"),
     }
     assert_eq!(snapshot(harness.state()).unwrap().probe.test_index, Some(0));
+}
+
+/// The step-through view's text as one string.
+fn step_text(app: &BackpropLab) -> String {
+    app.views()
+        .get::<StepThroughView>()
+        .text
+        .iter()
+        .map(|block| match block {
+            Block::Formula(t) | Block::Text(t) => t.clone(),
+            Block::Table { rows, .. } => rows
+                .iter()
+                .map(|r| r.join(" "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::Summary { what, .. } => what.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn phase_title(app: &BackpropLab) -> String {
+    let layers = app.run_view().trace.as_ref().expect("a trace").layers.len();
+    app.views().step.current(layers).title()
+}
+
+#[test]
+fn stepping_through_xor_walks_every_phase_with_the_numbers_and_applies_one_step() {
+    let mut harness = open("xor", &["step", "network"]);
+    let start = snapshot(harness.state()).unwrap().step;
+    harness.key_press(egui::Key::T);
+    step_until(&mut harness, "the trace", |app| {
+        app.run_view().trace.is_some()
+    });
+    harness.run_steps(2);
+    let trace = harness.state().run_view().trace.clone().unwrap();
+    assert_eq!(trace.step, start + 1);
+    let expected: Vec<String> = Phase::all(2).iter().map(|p| p.title()).collect();
+    assert_eq!(
+        expected,
+        [
+            "Input",
+            "Forward, layer 0",
+            "Forward, layer 1",
+            "Loss",
+            "Output gradient",
+            "Backward, layer 1",
+            "Backward, layer 0",
+            "Update, layer 0",
+            "Update, layer 1",
+            "Check"
+        ]
+    );
+    // Right walks the phases in order
+    let mut texts = Vec::new();
+    for (k, title) in expected.iter().enumerate() {
+        assert_eq!(&phase_title(harness.state()), title, "phase {k}");
+        texts.push(step_text(harness.state()));
+        if title == "Loss" {
+            let shown = format!("L = {}", num(trace.loss));
+            assert!(texts[k].contains(&shown), "{shown} in {}", texts[k]);
+        }
+        harness.key_press(egui::Key::ArrowRight);
+        harness.run_steps(2);
+    }
+    // Left shows the same text again
+    for k in (4..expected.len()).rev() {
+        harness.key_press(egui::Key::ArrowLeft);
+        harness.run_steps(2);
+        assert_eq!(phase_title(harness.state()), expected[k - 1]);
+        assert_eq!(step_text(harness.state()), texts[k - 1], "phase {}", k - 1);
+    }
+    assert_eq!(phase_title(harness.state()), "Loss");
+    // switching to MSE in the loss phase recomputes it (and every phase after)
+    // the settings panel has an MSE button too: the step-through's is drawn last
+    harness
+        .get_all_by_label("MSE")
+        .last()
+        .expect("the loss phase's switch")
+        .click();
+    step_until(&mut harness, "the MSE trace", |app| {
+        app.run_view()
+            .trace
+            .as_ref()
+            .is_some_and(|t| t.settings.loss == Loss::Mse)
+    });
+    harness.run_steps(2);
+    assert_eq!(
+        phase_title(harness.state()),
+        "Loss",
+        "the learner stays where they were"
+    );
+    let mse = step_text(harness.state());
+    assert!(mse.contains("L = (1/(n·m)) sum (a - y)^2"), "{mse}");
+    let mse_trace = harness.state().run_view().trace.clone().unwrap();
+    assert!(
+        mse.contains(&format!("L = {}", num(mse_trace.loss))),
+        "{mse}"
+    );
+    // nothing trained yet; Enter applies: one more step and a marker
+    assert_eq!(step_count(harness.state()), start);
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, "the applied step", |app| {
+        app.run_view().status.step == start + 1 && app.run_view().trace.is_none()
+    });
+    // the step trained is the one walked through: its weights are the trace's
+    step_until(&mut harness, "the snapshot of that step", |app| {
+        snapshot(app).is_some_and(|s| s.step == start + 1)
+    });
+    let after = snapshot(harness.state()).unwrap();
+    assert_eq!(
+        after.layers[0].weight.as_ref(),
+        mse_trace.layers[0].weight_after.as_ref()
+    );
+    // a new walk, abandoned with Esc: nothing changes, and Right is Step again
+    harness.get_by_label("Step through the next batch").click();
+    step_until(&mut harness, "another trace", |app| {
+        app.run_view().trace.is_some()
+    });
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, "the walk ends", |app| {
+        app.run_view().trace.is_none()
+    });
+    assert_eq!(step_count(harness.state()), start + 1);
+    harness.key_press(egui::Key::ArrowRight);
+    step_until(&mut harness, "Right trains a batch", |app| {
+        step_count(app) == start + 2
+    });
+}
+
+#[test]
+fn stepping_through_the_probe_alone_marks_a_manual_step() {
+    let mut harness = open("mnist-mlp", &["step"]);
+    harness.step();
+    harness
+        .get_by_label_contains("Step through test sample 0 alone")
+        .click();
+    step_until(&mut harness, "the trace", |app| {
+        app.run_view().trace.is_some()
+    });
+    let trace = harness.state().run_view().trace.clone().unwrap();
+    assert_eq!(trace.targets.nrows(), 1, "a batch of one");
+    let info = harness.state().run_view().info.clone().unwrap();
+    assert_eq!(trace.input().row(0), info.test.inputs.row(0));
+    harness.get_by_label("Apply as a training step").click();
+    step_until(&mut harness, "the manual step", |app| {
+        app.run_view()
+            .markers
+            .iter()
+            .any(|m| m.label == "manual step")
+    });
+    assert_eq!(step_count(harness.state()), 1);
+    // the epoch did not move: the next real batch is still the epoch's first
+    assert_eq!(harness.state().run_view().status.epochs, 0.0);
+}
+
+fn step_count(app: &BackpropLab) -> u64 {
+    app.run_view().status.step
 }

@@ -7,19 +7,24 @@ use ndarray::ArrayView2;
 use super::TrainSettings;
 use crate::nn::{Network, NetworkError, OptimizerState, Rng};
 
-/// Where a training step stands, in the order the phases run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The phases a learner walks through one step, in order: the trainer's own phases (the
+/// methods of [`StepPhases`]) with the output gradient and a final check shown apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Phase {
-    /// The batch x (and its targets) loaded.
+    /// The batch x (and its targets).
     Input,
     /// Layer i's forward pass: z = W x + b, a = f(z).
     Forward(usize),
-    /// The loss and dL/d(output).
+    /// The loss.
     Loss,
+    /// dL/dz of the output layer, where the backward pass starts.
+    OutputGradient,
     /// Layer i's backward pass: dL/dz, dL/dW, dL/db, dL/dx.
     Backward(usize),
     /// Layer i's parameter update.
     Update(usize),
+    /// The loss before and after the update; a finite-difference gradient beside the analytic.
+    Check,
 }
 
 impl Phase {
@@ -27,9 +32,10 @@ impl Phase {
     pub fn all(layers: usize) -> Vec<Phase> {
         std::iter::once(Phase::Input)
             .chain((0..layers).map(Phase::Forward))
-            .chain(std::iter::once(Phase::Loss))
+            .chain([Phase::Loss, Phase::OutputGradient])
             .chain((0..layers).rev().map(Phase::Backward))
             .chain((0..layers).map(Phase::Update))
+            .chain(std::iter::once(Phase::Check))
             .collect()
     }
 
@@ -37,7 +43,20 @@ impl Phase {
     pub fn layer(self) -> Option<usize> {
         match self {
             Phase::Forward(i) | Phase::Backward(i) | Phase::Update(i) => Some(i),
-            Phase::Input | Phase::Loss => None,
+            Phase::Input | Phase::Loss | Phase::OutputGradient | Phase::Check => None,
+        }
+    }
+
+    /// Its name in the step-through's navigator.
+    pub fn title(self) -> String {
+        match self {
+            Phase::Input => "Input".into(),
+            Phase::Forward(i) => format!("Forward, layer {i}"),
+            Phase::Loss => "Loss".into(),
+            Phase::OutputGradient => "Output gradient".into(),
+            Phase::Backward(i) => format!("Backward, layer {i}"),
+            Phase::Update(i) => format!("Update, layer {i}"),
+            Phase::Check => "Check".into(),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! and the optimizer's state after. It is computed on copies, so recording changes nothing in
 //! the run; the same phases on the run itself give the same numbers bit for bit.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::{StepPhases, TrainError, TrainSettings};
@@ -34,13 +36,19 @@ pub struct LayerTrace {
     pub grad_bias: Option<Array1<f32>>,
     pub weight_after: Option<Array2<f32>>,
     pub bias_after: Option<Array1<f32>>,
-    /// The optimizer's state for this layer after the update.
+    /// The optimizer's state for this layer before and after the update.
+    pub state_before: Option<LayerState>,
     pub state: Option<LayerState>,
 }
+
+/// Trace ids are unique in the process and only grow.
+static NEXT_TRACE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A whole training step.
 #[derive(Clone, Debug)]
 pub struct StepTrace {
+    /// Grows with every trace recorded: views key what they cache by it.
+    pub id: u64,
     /// The step this is (the run's step count after it).
     pub step: u64,
     /// Training-split indices of the batch's rows; None for a sample from elsewhere (a test
@@ -63,7 +71,7 @@ pub struct StepTrace {
     rng_before: Rng,
 }
 
-/// Two traces are equal when they recorded the same numbers.
+/// Two traces are equal when they recorded the same numbers (whatever their ids).
 impl PartialEq for StepTrace {
     fn eq(&self, other: &Self) -> bool {
         self.step == other.step
@@ -117,11 +125,12 @@ impl StepTrace {
         phases.backward();
         phases.update();
         let layers = (0..network.layers().len())
-            .map(|i| layer_trace(network, &after, &state, i))
+            .map(|i| layer_trace(network, &after, optimizer, &state, i))
             .collect();
         let t = state.t();
         let loss_after = loss_with_mask(&after, settings.loss, rng, inputs, targets)?;
         Ok(StepTrace {
+            id: NEXT_TRACE_ID.fetch_add(1, Ordering::Relaxed),
             step,
             samples,
             targets: targets.to_owned(),
@@ -201,10 +210,11 @@ impl StepTrace {
     }
 }
 
-/// Layer `index`'s record from the network before the step and after it.
+/// Layer `index`'s record from the network and optimizer state before the step and after it.
 fn layer_trace(
     before: &Network,
     after: &Network,
+    state_before: &OptimizerState,
     state: &OptimizerState,
     index: usize,
 ) -> LayerTrace {
@@ -227,6 +237,7 @@ fn layer_trace(
         grad_bias: params_after.map(|p| p.grad_bias.clone()),
         weight_after: params_after.map(|p| p.weight.clone()),
         bias_after: params_after.map(|p| p.bias.clone()),
+        state_before: state_before.layer(index).cloned(),
         state: state.layer(index).cloned(),
     }
 }

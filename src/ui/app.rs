@@ -13,7 +13,8 @@ use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
 use super::toolbar::{Toolbar, ToolbarAction};
 use super::views::{ViewAction, Views};
-use crate::train::protocol::{Command, Speed, Update};
+use crate::train::SettingChange;
+use crate::train::protocol::{Command, Speed, StepSource, Update};
 use crate::train::worker::Worker;
 use crate::train::{Preset, RunConfig};
 
@@ -225,6 +226,13 @@ impl BackpropLab {
     /// config a reset starts from and the saved run change too, and the panel stops waiting.
     fn confirm(&mut self, update: &Update) {
         match update {
+            // a new step starts at its first phase; the same step recorded again (after a loss
+            // switch) stays where the learner is
+            Update::Traced(trace)
+                if self.run.trace.as_ref().is_none_or(|t| t.step != trace.step) =>
+            {
+                self.views.step.restart();
+            }
             Update::Changed { event, .. } => {
                 self.active.settings = self.active.settings.with(event.change);
                 self.preferences.config.settings = self.active.settings;
@@ -243,6 +251,7 @@ impl BackpropLab {
             ToolbarAction::Pause => self.command(Command::Pause),
             ToolbarAction::Step => self.command(Command::Step),
             ToolbarAction::StepEpoch => self.command(Command::StepEpoch),
+            ToolbarAction::StepThrough => self.step_through(self.default_step_source()),
             ToolbarAction::Reset => {
                 let config = if super::settings_panel::validate(&self.settings.draft).is_ok() {
                     self.settings.draft.clone()
@@ -287,18 +296,88 @@ impl BackpropLab {
         }
     }
 
+    fn view_action(&mut self, action: ViewAction) {
+        match action {
+            ViewAction::SetProbe(probe) => self.command(Command::SetProbe(probe)),
+            ViewAction::StepThrough(source) => self.step_through(source),
+            ViewAction::ApplyStep => self.command(Command::ApplyStep),
+            ViewAction::AbandonStep => self.command(Command::AbandonStep),
+            ViewAction::ChangeLoss(loss) => {
+                self.command(Command::Change(SettingChange::Loss(loss)));
+                self.settings.awaiting_answer();
+            }
+        }
+    }
+
+    /// Starts stepping through `source`'s step, with the step-through view on.
+    fn step_through(&mut self, source: StepSource) {
+        if !self.preferences.views.iter().any(|id| id == "step") {
+            self.preferences.views.push("step".into());
+        }
+        self.views.step.source_is_probe = matches!(source, StepSource::Probe { .. });
+        self.command(Command::StepThrough(source));
+    }
+
+    /// The step the toolbar's "Step through" walks: the probe or the next batch, as chosen last.
+    fn default_step_source(&self) -> StepSource {
+        let probe_label = self
+            .worker
+            .as_ref()
+            .and_then(Worker::snapshot)
+            .and_then(|s| s.probe.label)
+            .or(self.views.step.probe_label);
+        match (self.views.step.source_is_probe, probe_label) {
+            (true, Some(label)) => StepSource::Probe { label },
+            _ => StepSource::NextBatch,
+        }
+    }
+
+    /// While stepping through: Right and Left move through the phases, Enter applies the step,
+    /// Esc abandons it. True if a key was taken.
+    fn step_through_keys(&mut self, ui: &Ui) -> bool {
+        let Some(layers) = self.run.trace.as_ref().map(|t| t.layers.len()) else {
+            return false;
+        };
+        let (next, previous, apply, abandon) = ui.input(|i| {
+            (
+                i.key_pressed(Key::ArrowRight),
+                i.key_pressed(Key::ArrowLeft),
+                i.key_pressed(Key::Enter),
+                i.key_pressed(Key::Escape),
+            )
+        });
+        if next {
+            self.views.step.next(layers);
+        }
+        if previous {
+            self.views.step.previous();
+        }
+        if apply {
+            self.command(Command::ApplyStep);
+        }
+        if abandon {
+            self.command(Command::AbandonStep);
+        }
+        true
+    }
+
     fn keyboard_shortcuts(&mut self, ui: &Ui) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        let (space, right, shift, reset) = ui.input(|i| {
+        let stepping = self.step_through_keys(ui);
+        let (space, right, shift, reset, step_through) = ui.input(|i| {
             (
                 i.key_pressed(Key::Space),
-                i.key_pressed(Key::ArrowRight),
+                i.key_pressed(Key::ArrowRight) && !stepping,
                 i.modifiers.shift,
                 i.key_pressed(Key::R),
+                i.key_pressed(Key::T),
             )
         });
+        if step_through && !stepping {
+            self.toolbar_action(ToolbarAction::StepThrough);
+        }
         if space {
             let action = if self.run.status.running {
                 ToolbarAction::Pause
@@ -456,9 +535,7 @@ impl eframe::App for BackpropLab {
                 snapshot.as_ref(),
             );
             for action in actions {
-                match action {
-                    ViewAction::SetProbe(probe) => self.command(Command::SetProbe(probe)),
-                }
+                self.view_action(action);
             }
         });
     }

@@ -131,6 +131,12 @@ impl SettingsPanel {
         self.awaiting = 0;
     }
 
+    /// A setting change was sent from elsewhere (the step-through's loss switch): wait for the
+    /// trainer's answer like for the panel's own.
+    pub fn awaiting_answer(&mut self) {
+        self.awaiting += 1;
+    }
+
     /// The trainer answered one setting change (confirmed or refused).
     pub fn answered(&mut self) {
         self.awaiting = self.awaiting.saturating_sub(1);

@@ -11,6 +11,7 @@ pub enum ToolbarAction {
     Pause,
     Step,
     StepEpoch,
+    StepThrough,
     Reset,
     SetSpeed(Speed),
 }
@@ -62,6 +63,13 @@ impl Toolbar {
                     .clicked()
                 {
                     action = Some(ToolbarAction::StepEpoch);
+                }
+                if ui
+                    .button("Step through")
+                    .on_hover_text("Pause and walk the next training step phase by phase with its numbers: forward, loss, backward, update. Shortcut: T")
+                    .clicked()
+                {
+                    action = Some(ToolbarAction::StepThrough);
                 }
             });
             if ui

@@ -11,6 +11,8 @@ mod gallery;
 mod graph;
 pub mod heat;
 mod predictions;
+mod step_text;
+mod step_through;
 mod weights;
 
 use std::any::Any;
@@ -25,11 +27,14 @@ pub use draw::{BRUSH, DrawView, RASTER_SIDE, Source, rasterize};
 pub use gallery::GalleryView;
 pub use graph::{GraphReadout, GraphView, PlacedNode};
 pub use predictions::TestImages;
+pub use step_text::{Block, Selection, num};
+pub use step_through::{StepCursor, StepThroughView};
 pub use weights::{Layout, Quantity, WeightReadout, WeightsView};
 
 use super::curves::CurvesPanel;
 use super::run_view::RunView;
-use crate::train::protocol::{Probe, RunInfo, Snapshot};
+use crate::nn::Loss;
+use crate::train::protocol::{Probe, RunInfo, Snapshot, StepSource};
 
 /// One view of the central area. A new view is a file with a type that implements this, and
 /// one line in [`registry`].
@@ -56,6 +61,8 @@ pub struct ViewContext<'a> {
     pub snapshot: Option<&'a Arc<Snapshot>>,
     /// The test split's images as textures, shared by the views that show them.
     pub images: &'a mut TestImages,
+    /// Where the step-through stands (shared: the graph highlights its layer).
+    pub step: &'a mut StepCursor,
     /// What the views ask the app to do.
     pub actions: &'a mut Vec<ViewAction>,
 }
@@ -76,6 +83,7 @@ fn registry() -> Vec<Box<dyn View>> {
         Box::new(ConfusionView::default()),
         Box::new(GalleryView::default()),
         Box::new(DrawView::default()),
+        Box::new(StepThroughView::default()),
     ]
 }
 
@@ -94,12 +102,19 @@ pub fn default_views() -> Vec<String> {
 /// What the views ask the app to do.
 pub enum ViewAction {
     SetProbe(Probe),
+    /// Start (or restart) stepping through a step.
+    StepThrough(StepSource),
+    ApplyStep,
+    AbandonStep,
+    /// The step-through's loss phase switches the run's loss.
+    ChangeLoss(Loss),
 }
 
 /// All views with their state; the app owns one.
 pub struct Views {
     views: Vec<Box<dyn View>>,
     images: TestImages,
+    pub step: StepCursor,
 }
 
 impl Default for Views {
@@ -107,6 +122,7 @@ impl Default for Views {
         Self {
             views: registry(),
             images: TestImages::default(),
+            step: StepCursor::default(),
         }
     }
 }
@@ -189,6 +205,7 @@ impl Views {
             run,
             snapshot,
             images: &mut self.images,
+            step: &mut self.step,
             actions: &mut actions,
         };
         for (k, index) in visible.into_iter().enumerate() {

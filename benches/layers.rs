@@ -1,10 +1,12 @@
 //! `cargo bench`: where a training step's time goes, layer by layer, for both MNIST models,
-//! then the steady throughput that `backprop-lab bench` reports.
+//! what recording a step for the step-through costs, then the steady throughput that
+//! `backprop-lab bench` reports.
 
 use std::time::Instant;
 
 use backprop_lab::nn::{Network, OptimizerState, seeded_rng};
-use backprop_lab::train::{Preset, samples_per_second};
+use backprop_lab::train::{Phase, Preset, RunConfig, samples_per_second};
+use backprop_lab::ui::views::{Selection, explain};
 use ndarray::s;
 
 const WARM_UP: usize = 20;
@@ -70,11 +72,50 @@ fn layer_times(name: &str, batch: usize) {
     );
 }
 
+/// Median milliseconds of recording the next batch's step phase by phase, and of writing every
+/// phase's text, for the step-through.
+fn step_through_times(name: &str) {
+    let preset = Preset::named(name).expect("preset exists");
+    let trainer = RunConfig::from_preset(&preset, 0).build().expect("builds");
+    let (mut record, mut text) = (Vec::new(), Vec::new());
+    for round in 0..13 {
+        let started = Instant::now();
+        let trace = trainer.trace_next_batch().expect("records");
+        let recorded = started.elapsed().as_secs_f64() * 1000.0;
+        let started = Instant::now();
+        let selection = Selection::default();
+        let blocks: usize = Phase::all(trace.layers.len())
+            .into_iter()
+            .map(|phase| explain(&trace, phase, &selection).len())
+            .sum();
+        let written = started.elapsed().as_secs_f64() * 1000.0;
+        assert!(blocks > 0);
+        if round >= 3 {
+            record.push(recorded);
+            text.push(written);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "{name}, batch {}: step-through record {:.1} ms, every phase's text {:.1} ms (medians of 10)",
+        preset.settings.batch_size,
+        median(&mut record),
+        median(&mut text)
+    );
+}
+
 fn main() {
     // inside the thread pool, as the trainer runs its steps
     rayon::scope(|_| {
         layer_times("mnist-mlp", 64);
         layer_times("mnist-cnn", 32);
+    });
+    rayon::scope(|_| {
+        step_through_times("mnist-mlp");
+        step_through_times("mnist-cnn");
     });
     for (name, batch) in [("mnist-mlp", 64), ("mnist-cnn", 32)] {
         let preset = Preset::named(name).expect("preset exists");

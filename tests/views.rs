@@ -133,6 +133,7 @@ fn weight_heatmap_hover_reads_the_weight_gradient_and_update_under_the_pointer()
             Quantity::Weights => layer.weight.as_ref().unwrap()[[40, 300]],
             Quantity::Gradients => layer.grad_weight.as_ref().unwrap()[[40, 300]],
             Quantity::Update => layer.update_weight.as_ref().unwrap()[[40, 300]],
+            other => panic!("{other:?} is only shown while stepping through"),
         };
         assert_eq!(readout.value, expected, "{quantity:?}");
         readout

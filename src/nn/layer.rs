@@ -300,6 +300,17 @@ impl Layer {
         self.params.as_ref().map(|_| &self.grad_pre_activation)
     }
 
+    /// The parameters (with their gradients) and the z and dL/dz of the last pass, taken out of
+    /// the layer (None where it has no affine map).
+    pub fn into_parts(self) -> super::LayerPass {
+        let affine = self.params.is_some();
+        super::LayerPass {
+            params: self.params,
+            z: affine.then_some(self.pre_activation),
+            grad_z: affine.then_some(self.grad_pre_activation),
+        }
+    }
+
     /// Writes dL/dz directly (the loss's fused gradient for softmax or sigmoid outputs).
     pub(super) fn set_grad_pre_activation(&mut self, grad: Array2<f32>) {
         self.grad_pre_activation = grad;

@@ -19,7 +19,7 @@ pub use activation::Activation;
 pub use conv::Padding;
 pub use layer::{Layer, LayerSpec, Params};
 pub use loss::{Loss, LossError, count_correct, predicted_class};
-pub use network::{Network, NetworkError};
+pub use network::{LayerPass, Network, NetworkError, Pass};
 pub use optim::{
     LayerState, Optimizer, OptimizerSettings, OptimizerState, StateError, TensorState,
 };

@@ -39,6 +39,23 @@ pub struct Network {
     fused_output_grad: bool,
 }
 
+/// What a forward and backward pass left in a network (see [`Network::into_pass`]).
+pub struct Pass {
+    /// [batch, len] per layer boundary: the input, then each layer's output.
+    pub activations: Vec<Array2<f32>>,
+    /// dL/d of each activation (empty for the input).
+    pub grads: Vec<Array2<f32>>,
+    pub layers: Vec<LayerPass>,
+}
+
+/// One layer's part of a [`Pass`]: parameters with their gradients, z and dL/dz (None for a
+/// layer without an affine map).
+pub struct LayerPass {
+    pub params: Option<Params>,
+    pub z: Option<Array2<f32>>,
+    pub grad_z: Option<Array2<f32>>,
+}
+
 /// Rows per chunk when predicting a whole split.
 const PREDICT_CHUNK: usize = 256;
 
@@ -265,6 +282,16 @@ impl Network {
             self.backward_layer(index);
         }
         Ok(value)
+    }
+
+    /// Everything the last pass left, taken out of the network: activation(i) and
+    /// grad_activation(i) for i in 0..=layers, and each layer's parameters, z and dL/dz.
+    pub fn into_pass(self) -> Pass {
+        Pass {
+            activations: self.activations,
+            grads: self.grads,
+            layers: self.layers.into_iter().map(Layer::into_parts).collect(),
+        }
     }
 
     /// Inference on any number of rows, in chunks. x: [n, input_len] -> [n, outputs].

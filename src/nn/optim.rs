@@ -215,6 +215,11 @@ impl OptimizerState {
         self.layers.get(index).and_then(Option::as_ref)
     }
 
+    /// The per-layer states, taken out (None for layers without parameters).
+    pub fn into_layers(self) -> Vec<Option<LayerState>> {
+        self.layers
+    }
+
     /// Whether this state can update `network` with `optimizer`: the same kind, and a tensor
     /// state of the right length for every parameter. Run files check this on load.
     pub fn check(&self, optimizer: Optimizer, network: &Network) -> Result<(), StateError> {

@@ -8,7 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ndarray::{Array1, Array2, ArrayView2};
 
 use super::{StepPhases, TrainError, TrainSettings};
-use crate::nn::{Activation, LayerSpec, LayerState, Loss, Network, OptimizerState, Rng, Shape};
+use crate::nn::{
+    Activation, LayerPass, LayerSpec, LayerState, Loss, Network, OptimizerState, Params, Pass, Rng,
+    Shape,
+};
 
 /// What one layer did in the step. Shapes: activations [batch, features] (images flat,
 /// channels-last); weight [units, inputs] (dense) or [filters, k * k * in_channels] (conv).
@@ -36,8 +39,8 @@ pub struct LayerTrace {
     pub grad_bias: Option<Array1<f32>>,
     pub weight_after: Option<Array2<f32>>,
     pub bias_after: Option<Array1<f32>>,
-    /// The optimizer's state for this layer before and after the update.
-    pub state_before: Option<LayerState>,
+    /// The optimizer's state for this layer after the update (before it: see
+    /// [`StepTrace::state_before`]).
     pub state: Option<LayerState>,
 }
 
@@ -101,7 +104,8 @@ impl StepTrace {
         samples: Option<Vec<usize>>,
         step: u64,
     ) -> Result<StepTrace, TrainError> {
-        let mut after = network.clone();
+        // the weights alone: the buffers of the trainer's last pass need not be copied
+        let mut after = weights_only(network)?;
         let mut state = optimizer.clone();
         let mut step_rng = rng.clone();
         let mut phases = StepPhases::begin(
@@ -124,11 +128,14 @@ impl StepTrace {
         }
         phases.backward();
         phases.update();
-        let layers = (0..network.layers().len())
-            .map(|i| layer_trace(network, &after, optimizer, &state, i))
-            .collect();
         let t = state.t();
-        let loss_after = loss_with_mask(&after, settings.loss, rng, inputs, targets)?;
+        // the copy's buffers and the new state move into the record (no second copy); the loss
+        // after the update runs through a copy of the new weights alone
+        let mut updated = weights_only(&after)?;
+        let layers = layer_traces(network, after.into_pass(), state.into_layers());
+        let mut mask_rng = rng.clone();
+        updated.forward(inputs, Some(&mut mask_rng))?;
+        let loss_after = updated.loss(settings.loss, targets)?;
         Ok(StepTrace {
             id: NEXT_TRACE_ID.fetch_add(1, Ordering::Relaxed),
             step,
@@ -140,10 +147,15 @@ impl StepTrace {
             loss_after,
             input_shape: network.input_shape(),
             layers,
-            network_before: network.clone(),
+            network_before: weights_only(network)?,
             optimizer_before: optimizer.clone(),
             rng_before: rng.clone(),
         })
+    }
+
+    /// The optimizer's state for layer `layer` as the step found it.
+    pub fn state_before(&self, layer: usize) -> Option<&LayerState> {
+        self.optimizer_before.layer(layer)
     }
 
     /// The output layer's activation.
@@ -210,36 +222,69 @@ impl StepTrace {
     }
 }
 
-/// Layer `index`'s record from the network and optimizer state before the step and after it.
-fn layer_trace(
-    before: &Network,
-    after: &Network,
-    state_before: &OptimizerState,
-    state: &OptimizerState,
-    index: usize,
-) -> LayerTrace {
-    let layer = &after.layers()[index];
-    let params_before = before.layers()[index].params();
-    let params_after = layer.params();
-    LayerTrace {
-        spec: layer.spec().clone(),
-        input_shape: layer.input_shape(),
-        output_shape: layer.output_shape(),
-        input: after.activation(index).clone(),
-        z: layer.pre_activation().cloned(),
-        a: after.activation(index + 1).clone(),
-        grad_a: after.grad_activation(index + 1).clone(),
-        grad_z: layer.grad_pre_activation().cloned(),
-        grad_input: (index > 0).then(|| after.grad_activation(index).clone()),
-        weight_before: params_before.map(|p| p.weight.clone()),
-        bias_before: params_before.map(|p| p.bias.clone()),
-        grad_weight: params_after.map(|p| p.grad_weight.clone()),
-        grad_bias: params_after.map(|p| p.grad_bias.clone()),
-        weight_after: params_after.map(|p| p.weight.clone()),
-        bias_after: params_after.map(|p| p.bias.clone()),
-        state_before: state_before.layer(index).cloned(),
-        state: state.layer(index).cloned(),
+/// Every layer's record: weights before from `before`; the pass and the state after moved in.
+fn layer_traces(before: &Network, pass: Pass, states: Vec<Option<LayerState>>) -> Vec<LayerTrace> {
+    let Pass {
+        activations,
+        grads,
+        layers,
+    } = pass;
+    let count = layers.len();
+    let mut activations = activations.into_iter();
+    let mut grads = grads.into_iter().skip(1);
+    let mut input = activations.next().unwrap_or_default();
+    let mut grad_input = None;
+    let mut records = Vec::with_capacity(count);
+    for (index, ((LayerPass { params, z, grad_z }, state), layer)) in layers
+        .into_iter()
+        .zip(states)
+        .zip(before.layers())
+        .enumerate()
+    {
+        let a = activations.next().unwrap_or_default();
+        let grad_a = grads.next().unwrap_or_default();
+        let params_before = layer.params();
+        let (weight_after, bias_after, grad_weight, grad_bias) = match params {
+            Some(Params {
+                weight,
+                bias,
+                grad_weight,
+                grad_bias,
+            }) => (Some(weight), Some(bias), Some(grad_weight), Some(grad_bias)),
+            None => (None, None, None, None),
+        };
+        records.push(LayerTrace {
+            spec: layer.spec().clone(),
+            input_shape: layer.input_shape(),
+            output_shape: layer.output_shape(),
+            input: std::mem::replace(&mut input, a.clone()),
+            z,
+            a,
+            grad_a: grad_a.clone(),
+            grad_z,
+            // dL/dx of layer i is dL/da of layer i - 1 (not computed for the first layer)
+            grad_input: grad_input.take().filter(|_| index > 0),
+            weight_before: params_before.map(|p| p.weight.clone()),
+            bias_before: params_before.map(|p| p.bias.clone()),
+            grad_weight,
+            grad_bias,
+            weight_after,
+            bias_after,
+            state,
+        });
+        grad_input = Some(grad_a);
     }
+    records
+}
+
+/// A copy of `network`'s weights and biases, without the buffers of its last pass.
+fn weights_only(network: &Network) -> Result<Network, TrainError> {
+    let params = network.params().map(|p| (p.weight.clone(), p.bias.clone()));
+    Ok(Network::with_params(
+        network.input_shape(),
+        &network.specs(),
+        params,
+    )?)
 }
 
 /// The training-mode loss of `network` on a batch, with dropout masks drawn from a copy of `rng`.

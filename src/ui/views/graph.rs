@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, TextureOptions, Ui, Vec2};
 
+use super::StepCursor;
 use super::heat::{self, CachedTexture, Scale};
 use super::weights::full_uv;
 use super::{View, ViewContext};
 use crate::nn::LayerSpec;
 use crate::train::protocol::{RunInfo, Snapshot};
+use crate::train::{Phase, StepTrace};
 use crate::ui::palette;
 
 /// Most nodes one column shows (fewer when the view is small: nodes stay readable).
@@ -277,6 +279,29 @@ impl GraphLayout {
     }
 }
 
+/// What the edges show: the latest weights, or while stepping through the step's weights, or
+/// (backward and update phases) its gradients dL/dW.
+enum EdgeValues<'a> {
+    Weights,
+    StepWeights(&'a StepTrace),
+    Gradients(&'a StepTrace),
+}
+
+/// While stepping through: a clicked node chooses its unit; a clicked edge its unit and input.
+fn choose(cursor: &mut StepCursor, target: Target) {
+    match target {
+        Target::Node {
+            layer: Some(layer),
+            unit,
+        } => cursor.selection.choose_unit(layer, unit),
+        Target::Node { layer: None, unit } => cursor.selection.choose_input(0, unit),
+        Target::Edge { layer, from, to } => {
+            cursor.selection.choose_unit(layer, to);
+            cursor.selection.choose_input(layer, from);
+        }
+    }
+}
+
 /// What the pointer is over, before its numbers are looked up.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Target {
@@ -306,6 +331,8 @@ impl GraphView {
         info: Option<&RunInfo>,
         specs: &[LayerSpec],
         snapshot: Option<&Arc<Snapshot>>,
+        trace: Option<&StepTrace>,
+        cursor: &mut StepCursor,
     ) {
         self.readout = None;
         self.nodes.clear();
@@ -339,20 +366,49 @@ impl GraphView {
         let target = response
             .hover_pos()
             .and_then(|p| hit_test(&layout, &columns, p));
+        let phase = trace.map(|trace| cursor.current(trace.layers.len()));
         if response.clicked() {
-            let clicked = match target {
-                Some(Target::Node { layer, unit }) => Some((layer, unit)),
-                _ => None,
-            };
-            self.selected = if clicked == self.selected {
-                None
-            } else {
-                clicked
-            };
+            match (trace, target) {
+                // while stepping through, a click chooses whose numbers are spelled out
+                (Some(_), Some(target)) => choose(cursor, target),
+                (Some(_), None) => {}
+                (None, _) => {
+                    let clicked = match target {
+                        Some(Target::Node { layer, unit }) => Some((layer, unit)),
+                        _ => None,
+                    };
+                    self.selected = if clicked == self.selected {
+                        None
+                    } else {
+                        clicked
+                    };
+                }
+            }
         }
 
         let painter = ui.painter_at(rect);
-        self.paint_edges(ui, &painter, &layout, &columns, snapshot);
+        if let Some(layer) = phase.and_then(Phase::layer)
+            && let Some(c) = columns.iter().position(|col| col.layer == Some(layer))
+        {
+            // the layer of the step-through's phase
+            let band = Rect::from_x_y_ranges(
+                layout.column_x[c] - layout.step_x / 2.0..=layout.column_x[c] + layout.step_x / 2.0,
+                rect.y_range(),
+            );
+            painter.rect_filled(
+                band,
+                6.0,
+                ui.visuals().selection.bg_fill.gamma_multiply(0.35),
+            );
+        }
+        let edges = match (phase, trace) {
+            (Some(Phase::Backward(_) | Phase::Update(_)), Some(trace)) => {
+                EdgeValues::Gradients(trace)
+            }
+            (Some(_), Some(trace)) => EdgeValues::StepWeights(trace),
+            _ => EdgeValues::Weights,
+        };
+        self.paint_edges(ui, &painter, &layout, &columns, snapshot, &edges);
         self.paint_columns(ui, &painter, rect, &layout, &columns, info, snapshot);
 
         self.readout = target.and_then(|target| readout(snapshot, target));
@@ -370,6 +426,7 @@ impl GraphView {
         layout: &GraphLayout,
         columns: &[Column],
         snapshot: &Snapshot,
+        edges: &EdgeValues<'_>,
     ) {
         let weak = ui.visuals().weak_text_color();
         for c in 1..columns.len() {
@@ -390,7 +447,12 @@ impl GraphView {
                 }
                 continue;
             }
-            let Some(weight) = snapshot.layers[layer].weight.as_ref() else {
+            let weight = match edges {
+                EdgeValues::Weights => snapshot.layers[layer].weight.as_ref(),
+                EdgeValues::StepWeights(trace) => trace.layers[layer].weight_before.as_ref(),
+                EdgeValues::Gradients(trace) => trace.layers[layer].grad_weight.as_ref(),
+            };
+            let Some(weight) = weight else {
                 continue;
             };
             let max = from_nodes
@@ -748,7 +810,15 @@ impl View for GraphView {
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         let specs = ctx.snapshot.map_or(&[][..], |s| &s.specs[..]);
-        self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot);
+        let trace = ctx.run.trace.as_deref();
+        self.show(
+            ui,
+            ctx.run.info.as_ref(),
+            specs,
+            ctx.snapshot,
+            trace,
+            ctx.step,
+        );
     }
 }
 

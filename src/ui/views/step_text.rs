@@ -273,6 +273,15 @@ fn image_unit(record: &LayerTrace, layer: usize, selection: &Selection) -> usize
         .unwrap_or_else(|| argmax(row(&record.a, selection.row)))
 }
 
+/// The chosen unit of any layer (see [`Selection`]).
+pub fn chosen_unit(trace: &StepTrace, layer: usize, selection: &Selection) -> usize {
+    let record = &trace.layers[layer];
+    match record.spec {
+        LayerSpec::Dense { .. } => dense_unit(trace, layer, selection),
+        _ => image_unit(record, layer, selection),
+    }
+}
+
 /// (weight row, weight column) of the weight the update and check phases spell out.
 pub fn chosen_weight(
     trace: &StepTrace,
@@ -992,7 +1001,7 @@ fn update(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block> 
                 _ => None,
             };
             let (v0, v1) = (
-                velocity(tensor(record.state_before.as_ref())).unwrap_or(0.0),
+                velocity(tensor(trace.state_before(layer))).unwrap_or(0.0),
                 velocity(tensor(record.state.as_ref())).unwrap_or(0.0),
             );
             blocks.push(Block::Formula(format!(
@@ -1019,7 +1028,7 @@ fn update(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block> 
                 Some(TensorState::Adam { m, v }) => Some((m[flat], v[flat])),
                 _ => None,
             };
-            let (m0, v0) = moments(tensor(record.state_before.as_ref())).unwrap_or((0.0, 0.0));
+            let (m0, v0) = moments(tensor(trace.state_before(layer))).unwrap_or((0.0, 0.0));
             let (m1, v1) = moments(tensor(record.state.as_ref())).unwrap_or((0.0, 0.0));
             let t = trace.t;
             let c1 = 1.0 - f64::from(beta1).powi(t as i32);

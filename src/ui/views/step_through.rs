@@ -203,12 +203,7 @@ impl StepThroughView {
             if let Some(layer) = phase.layer() {
                 let record = &trace.layers[layer];
                 let units = record.a.ncols();
-                let mut unit = match record.spec {
-                    crate::nn::LayerSpec::Dense { .. } => {
-                        step_text::dense_unit(trace, layer, &ctx.step.selection)
-                    }
-                    _ => ctx.step.selection.unit(layer).unwrap_or(0),
-                };
+                let mut unit = step_text::chosen_unit(trace, layer, &ctx.step.selection);
                 if record.weight_before.is_some() || units <= 4096 {
                     ui.label("unit");
                     if ui

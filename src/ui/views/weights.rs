@@ -10,8 +10,9 @@ use ndarray::{Array1, Array2};
 
 use super::heat::{self, CachedTexture, Scale};
 use super::{View, ViewContext};
-use crate::nn::{LayerSpec, Shape};
+use crate::nn::{LayerSpec, Optimizer, Shape, TensorState};
 use crate::train::protocol::{LayerSnapshot, RunInfo, Snapshot};
+use crate::train::{LayerTrace, Phase, StepTrace};
 
 /// Which numbers of the layer to draw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -22,6 +23,12 @@ pub enum Quantity {
     Gradients,
     /// W after minus W before the last recorded batch.
     Update,
+    /// Adam's first moment m (while stepping through).
+    AdamM,
+    /// Adam's second moment v (while stepping through).
+    AdamV,
+    /// Momentum's velocity (while stepping through).
+    Velocity,
 }
 
 impl Quantity {
@@ -32,6 +39,9 @@ impl Quantity {
             Quantity::Weights => "W",
             Quantity::Gradients => "dL/dW",
             Quantity::Update => "Delta W",
+            Quantity::AdamM => "m",
+            Quantity::AdamV => "v",
+            Quantity::Velocity => "velocity",
         }
     }
 
@@ -40,6 +50,63 @@ impl Quantity {
             Quantity::Weights => "The weights W themselves",
             Quantity::Gradients => "dL/dW: how the last batch's loss changes with each weight",
             Quantity::Update => "Delta W: what the optimizer changed at the last recorded step",
+            Quantity::AdamM => "Adam's m after this step: the running mean of the gradients",
+            Quantity::AdamV => {
+                "Adam's v after this step: the running mean of the squared gradients"
+            }
+            Quantity::Velocity => "Momentum's velocity after this step: v <- mu v + g",
+        }
+    }
+
+    /// The quantities a step being stepped through can show, for its optimizer.
+    fn stepping(trace: &StepTrace) -> Vec<Quantity> {
+        let mut all = Quantity::ALL.to_vec();
+        match trace.settings.optimizer.optimizer {
+            Optimizer::Adam { .. } => all.extend([Quantity::AdamM, Quantity::AdamV]),
+            Optimizer::Momentum { .. } => all.push(Quantity::Velocity),
+            Optimizer::Sgd => {}
+        }
+        all
+    }
+
+    /// The step's own numbers for this quantity: W before it, its dL/dW, its delta W, and the
+    /// optimizer's state after it.
+    fn of_step(self, layer: &LayerTrace) -> Option<(Array2<f32>, Array1<f32>)> {
+        let (w0, b0) = (layer.weight_before.as_ref()?, layer.bias_before.as_ref()?);
+        let state = |tensor: &TensorState| -> Option<Vec<f32>> {
+            match (self, tensor) {
+                (Quantity::AdamM, TensorState::Adam { m, .. }) => Some(m.clone()),
+                (Quantity::AdamV, TensorState::Adam { v, .. }) => Some(v.clone()),
+                (Quantity::Velocity, TensorState::Momentum { velocity }) => Some(velocity.clone()),
+                _ => None,
+            }
+        };
+        match self {
+            Quantity::Weights => Some((w0.clone(), b0.clone())),
+            Quantity::Gradients => Some((layer.grad_weight.clone()?, layer.grad_bias.clone()?)),
+            Quantity::Update => Some((
+                layer.weight_after.as_ref()? - w0,
+                layer.bias_after.as_ref()? - b0,
+            )),
+            Quantity::AdamM | Quantity::AdamV | Quantity::Velocity => {
+                let after = layer.state.as_ref()?;
+                Some((
+                    Array2::from_shape_vec(w0.dim(), state(&after.weight)?).ok()?,
+                    Array1::from(state(&after.bias)?),
+                ))
+            }
+        }
+    }
+
+    /// What the step-through's phase shows here: W going forward, dL/dW going back, and in
+    /// the update the optimizer's own state (the change itself for SGD).
+    fn for_phase(phase: Phase, trace: &StepTrace) -> Quantity {
+        match (phase, trace.settings.optimizer.optimizer) {
+            (Phase::Backward(_) | Phase::OutputGradient, _) => Quantity::Gradients,
+            (Phase::Update(_), Optimizer::Adam { .. }) => Quantity::AdamM,
+            (Phase::Update(_), Optimizer::Momentum { .. }) => Quantity::Velocity,
+            (Phase::Update(_) | Phase::Check, Optimizer::Sgd) => Quantity::Update,
+            _ => Quantity::Weights,
         }
     }
 
@@ -48,6 +115,7 @@ impl Quantity {
             Quantity::Weights => (&layer.weight, &layer.bias),
             Quantity::Gradients => (&layer.grad_weight, &layer.grad_bias),
             Quantity::Update => (&layer.update_weight, &layer.update_bias),
+            Quantity::AdamM | Quantity::AdamV | Quantity::Velocity => return None,
         };
         Some((weight.as_ref()?, bias.as_ref()?))
     }
@@ -78,6 +146,8 @@ pub struct WeightReadout {
 }
 
 type TextureKey = (usize, usize, Quantity, Layout, [usize; 2]);
+/// A weight-shaped matrix and a bias-shaped vector.
+type Matrices = (Array2<f32>, Array1<f32>);
 
 pub struct WeightsView {
     pub layer: Option<usize>,
@@ -90,6 +160,10 @@ pub struct WeightsView {
     /// Where the last frame drew the picture (the matrix, tiles or maps).
     pub picture_rect: Option<Rect>,
     scale: Option<((usize, usize, Quantity), Scale)>,
+    /// The step-through phase last followed, and the step's matrices for the last
+    /// (trace, layer, quantity) shown.
+    followed: Option<Phase>,
+    step_matrices: Option<((u64, usize, Quantity), Option<Matrices>)>,
 }
 
 impl Default for WeightsView {
@@ -103,6 +177,8 @@ impl Default for WeightsView {
             readout: None,
             picture_rect: None,
             scale: None,
+            followed: None,
+            step_matrices: None,
         }
     }
 }
@@ -173,13 +249,39 @@ fn image_input(info: &RunInfo, specs: &[LayerSpec], layer: usize) -> Option<Shap
 }
 
 impl WeightsView {
+    /// While stepping through, moves to the phase's layer and quantity when the phase changes
+    /// (the learner can still pick others until the next phase).
+    fn follow(&mut self, trace: &StepTrace, phase: Phase) {
+        if self.followed == Some(phase) {
+            return;
+        }
+        self.followed = Some(phase);
+        if let Some(layer) = phase.layer()
+            && trace.layers[layer].weight_before.is_some()
+        {
+            self.layer = Some(layer);
+            self.layout = Layout::Matrix;
+        }
+        self.quantity = Quantity::for_phase(phase, trace);
+    }
+
     fn show(
         &mut self,
         ui: &mut Ui,
         info: Option<&RunInfo>,
         specs: &[LayerSpec],
         snapshot: Option<&Arc<Snapshot>>,
+        stepping: Option<(&StepTrace, Phase)>,
     ) {
+        match stepping {
+            Some((trace, phase)) => self.follow(trace, phase),
+            None => {
+                self.followed = None;
+                if !Quantity::ALL.contains(&self.quantity) {
+                    self.quantity = Quantity::Weights;
+                }
+            }
+        }
         self.readout = None;
         self.picture_rect = None;
         let (Some(info), Some(snapshot)) = (info, snapshot) else {
@@ -220,7 +322,8 @@ impl WeightsView {
                 .response
                 .on_hover_text("The layer to show");
             ui.separator();
-            for quantity in Quantity::ALL {
+            let quantities = stepping.map_or(Quantity::ALL.to_vec(), |(t, _)| Quantity::stepping(t));
+            for quantity in quantities {
                 ui.selectable_value(&mut self.quantity, quantity, quantity.label())
                     .on_hover_text(quantity.tooltip());
             }
@@ -257,13 +360,33 @@ impl WeightsView {
             self.feature_maps(ui, index, layer, snapshot);
             return;
         }
-        let Some((matrix, bias)) = self.quantity.matrix(layer) else {
+        if let Some((trace, _)) = stepping {
+            let key = (trace.id, index, self.quantity);
+            if self.step_matrices.as_ref().is_none_or(|(k, _)| *k != key) {
+                let matrices = self.quantity.of_step(&trace.layers[index]);
+                self.step_matrices = Some((key, matrices));
+            }
+        }
+        let step_matrices = self.step_matrices.take();
+        let from_step = stepping.and_then(|_| step_matrices.as_ref().and_then(|(_, m)| m.as_ref()));
+        let matrices = match from_step {
+            Some((w, b)) => Some((w, b)),
+            None if stepping.is_some() => None,
+            None => self.quantity.matrix(layer),
+        };
+        let Some((matrix, bias)) = matrices else {
             ui.label("No batch has been recorded yet: press Step or Play.");
+            self.step_matrices = step_matrices;
             return;
         };
-        let what = match (self.quantity, snapshot.update_step) {
-            (Quantity::Update, Some(step)) => format!("delta W of step {step}"),
-            (Quantity::Gradients, _) => format!("dL/dW of step {}", snapshot.step),
+        let what = match (stepping, self.quantity, snapshot.update_step) {
+            (Some((trace, _)), quantity, _) => format!(
+                "{} of the step being stepped through (step {})",
+                quantity.label(),
+                trace.step
+            ),
+            (None, Quantity::Update, Some(step)) => format!("delta W of step {step}"),
+            (None, Quantity::Gradients, _) => format!("dL/dW of step {}", snapshot.step),
             _ => format!("W at step {}", snapshot.step),
         };
         ui.label(
@@ -274,7 +397,11 @@ impl WeightsView {
             ))
             .weak(),
         );
-        let key_base = (snapshot.id as usize, index);
+        // snapshot ids even, trace ids odd: their textures never share a key
+        let key_base = (
+            stepping.map_or(2 * snapshot.id, |(trace, _)| 2 * trace.id + 1) as usize,
+            index,
+        );
         // the range reads every weight: once per snapshot, not every frame
         let scale_key = (key_base.0, key_base.1, self.quantity);
         let scale = match self.scale {
@@ -296,6 +423,7 @@ impl WeightsView {
             }
             _ => self.matrix(ui, key_base, matrix, bias, scale),
         }
+        self.step_matrices = step_matrices;
     }
 
     /// The matrix [units, inputs] with the bias column beside it.
@@ -393,6 +521,9 @@ impl WeightsView {
             Quantity::Weights => "",
             Quantity::Gradients => "dL/d",
             Quantity::Update => "delta ",
+            Quantity::AdamM => "m of ",
+            Quantity::AdamV => "v of ",
+            Quantity::Velocity => "velocity of ",
         };
         let text = match column {
             Some(column) => format!(
@@ -624,6 +755,11 @@ impl View for WeightsView {
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         let specs = ctx.snapshot.map_or(&[][..], |s| &s.specs[..]);
-        self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot);
+        let stepping = ctx
+            .run
+            .trace
+            .as_deref()
+            .map(|trace| (trace, ctx.step.current(trace.layers.len())));
+        self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot, stepping);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 use backprop_lab::data::mnist::embedded_subset;
 use backprop_lab::data::{Split, digit_image};
 use backprop_lab::io::{ModelFile, TrainingRecord};
-use backprop_lab::nn::{Activation, Loss, Network, Optimizer, OptimizerSettings};
+use backprop_lab::nn::{Activation, Loss, Network, Optimizer, OptimizerSettings, TensorState};
 use backprop_lab::train::{Preset, TrainSettings, presets};
 use ndarray::Array2;
 use serde_json::Value;
@@ -704,4 +704,87 @@ fn bad_input_is_an_error_message_and_exit_code_one() {
         message.contains("model.json") && message.contains("not a valid model file"),
         "{message}"
     );
+}
+
+#[test]
+fn step_through_prints_one_object_per_step_with_the_trainers_numbers() {
+    let lines = stdout_json_lines(&run(&[
+        "step-through",
+        "--preset",
+        "xor",
+        "--sample",
+        "2",
+        "--steps",
+        "3",
+        "--optimizer",
+        "momentum",
+        "--lr",
+        "0.5",
+        "--json",
+    ]));
+    assert_eq!(lines.len(), 3);
+    // the same steps in-process
+    let preset = Preset::named("xor").unwrap();
+    let mut config = backprop_lab::train::RunConfig::from_preset(&preset, 42);
+    config.settings.optimizer.optimizer = Optimizer::MOMENTUM;
+    config.settings.optimizer.learning_rate = 0.5;
+    let mut trainer = config.build().unwrap();
+    let x = trainer.data().train.inputs.row(2).to_owned();
+    let label = trainer.data().train.labels[2];
+    for (k, line) in lines.iter().enumerate() {
+        assert_eq!(line["step"], k as u64 + 1);
+        assert_eq!(line["samples"], serde_json::json!([2]));
+        assert_eq!(line["optimizer"]["kind"], "momentum");
+        assert_eq!(line["optimizer"]["momentum"].as_f64().unwrap() as f32, 0.9);
+        let trace = trainer.trace_sample(x.view(), label, Some(2)).unwrap();
+        assert!((line["loss"].as_f64().unwrap() - trace.loss).abs() <= 1e-12);
+        let printed = line["layers"][0]["weight_after"][3][1].as_f64().unwrap() as f32;
+        assert_eq!(
+            printed,
+            trace.layers[0].weight_after.as_ref().unwrap()[(3, 1)]
+        );
+        let velocity = line["layers"][1]["state"]["velocity_weight"][0][2]
+            .as_f64()
+            .unwrap() as f32;
+        let TensorState::Momentum { velocity: expected } =
+            &trace.layers[1].state.as_ref().unwrap().weight
+        else {
+            panic!("momentum's state");
+        };
+        assert_eq!(velocity, expected[2]);
+        if k > 0 {
+            // each step starts where the last one ended
+            assert_eq!(
+                line["layers"][0]["weight_before"],
+                lines[k - 1]["layers"][0]["weight_after"]
+            );
+        }
+        trainer.train_sample(x.view(), label).unwrap();
+    }
+
+    // without --sample: the run's mini-batches in training order
+    let batches = stdout_json_lines(&run(&[
+        "step-through",
+        "--preset",
+        "circle",
+        "--steps",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(batches.len(), 2);
+    assert_eq!(batches[0]["samples"].as_array().unwrap().len(), 16);
+    assert_ne!(batches[0]["samples"], batches[1]["samples"]);
+
+    // the table without --json names each layer
+    let output = run(&["step-through", "--preset", "xor"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("Dense(4, tanh)") && text.contains("step 1"),
+        "{text}"
+    );
+
+    let message = failure(&["step-through", "--preset", "xor", "--sample", "9"]);
+    assert!(message.contains("samples 0 to 3"), "{message}");
+    let message = failure(&["step-through", "--preset", "xor", "--steps", "0"]);
+    assert!(message.contains("--steps"), "{message}");
 }

@@ -88,3 +88,16 @@ fn accuracy_uses_argmax_or_a_half_threshold() {
     let single = array![[0.9f32], [0.2], [0.5]];
     assert_eq!(count_correct(single.view(), &[1, 0, 0]), 2);
 }
+
+#[test]
+fn the_cross_entropy_formula_is_the_binary_one_on_sigmoid_outputs() {
+    let binary = Loss::CrossEntropy.formula(Activation::Sigmoid);
+    assert!(binary.contains("(1 - y) log(1 - y_hat)"), "{binary}");
+    let categorical = Loss::CrossEntropy.formula(Activation::Softmax);
+    assert!(!categorical.contains("1 - y"), "{categorical}");
+    assert!(
+        Loss::Mse
+            .formula(Activation::Sigmoid)
+            .contains("(y - y_hat)^2")
+    );
+}

@@ -48,10 +48,15 @@ impl Loss {
         }
     }
 
-    pub fn formula(self) -> &'static str {
-        match self {
-            Loss::Mse => "L = (1/n) sum (y - y_hat)^2",
-            Loss::CrossEntropy => "L = -(1/n) sum y log y_hat",
+    /// The loss's formula for a network whose output units are `output`: cross-entropy is
+    /// the categorical form on softmax outputs and the binary form on sigmoid ones.
+    pub fn formula(self, output: Activation) -> &'static str {
+        match (self, output) {
+            (Loss::Mse, _) => "L = (1/(n·m)) sum (y - y_hat)^2",
+            (Loss::CrossEntropy, Activation::Sigmoid) => {
+                "L = -(1/(n·m)) sum [y log y_hat + (1 - y) log(1 - y_hat)]"
+            }
+            (Loss::CrossEntropy, _) => "L = -(1/n) sum y log y_hat",
         }
     }
 

@@ -375,12 +375,17 @@ impl SettingsPanel {
     }
 
     fn training_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
+        let output = self
+            .draft
+            .layers
+            .last()
+            .map_or(Activation::Linear, LayerSpec::activation);
         let settings = &mut self.draft.settings;
         let mut dragging = false;
         ui.horizontal(|ui| {
             ui.label("Loss");
             for loss in Loss::ALL {
-                let tip = format!("{}: {}", loss.name(), loss.formula());
+                let tip = format!("{}: {}", loss.name(), loss.formula(output));
                 if ui
                     .selectable_label(settings.loss == loss, loss.name())
                     .on_hover_text(tip)

@@ -236,7 +236,7 @@ impl StepThroughView {
                         .selectable_label(chosen, loss.name())
                         .on_hover_text(format!(
                             "{}: recompute this phase and every one after it with it",
-                            loss.formula()
+                            loss.formula(trace.output_activation())
                         ))
                         .clicked()
                         && !chosen

@@ -40,6 +40,14 @@ snap() {
   app=""
   echo "screenshots/$1.png"
 }
+# keys KEY...: press keys in the app's window (focused first: Xvfb has no window manager)
+keys() {
+  xdotool windowfocus --sync "$(xdotool search --name "Backprop Lab" | head -1)"
+  for key in "$@"; do
+    xdotool key "$key"
+    sleep 0.4
+  done
+}
 # stroke X0 Y0 X1 Y1 ...: drag the mouse through the points, button held
 stroke() {
   xdotool mousemove "$1" "$2" mousedown 1
@@ -84,3 +92,19 @@ stroke 1033 528 1050 508 1074 502 1098 508 1110 528 1104 552 1084 575 1058 599 1
 sleep 1; click 1141 429
 sleep 1; click 673 453
 sleep 2; snap draw
+
+# the step-through on xor after two steps: layer 0's forward pass for row 0 of the batch, every
+# number written out, the phase's layer highlighted in the graph
+start xor network,step
+keys Right Right t Right
+sleep 1; snap step-xor
+
+# mnist-cnn: a conv phase (one output position as the 3x3 patch times the kernel plus b)...
+start mnist-cnn network,step
+keys t Right
+sleep 2; snap step-cnn-conv
+
+# ...and Adam's update of the dense layer's chosen weight, with m as a heatmap beside it
+start mnist-cnn weights,step
+keys t Right Right Right Right Right Right Right Right Right Right Right Right Right Right Right Right
+sleep 2; snap step-cnn-adam

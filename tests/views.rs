@@ -964,3 +964,85 @@ fn stepping_through_the_probe_alone_marks_a_manual_step() {
 fn step_count(app: &BackpropLab) -> u64 {
     app.run_view().status.step
 }
+
+#[test]
+fn while_stepping_through_a_click_in_the_graph_chooses_whose_numbers_are_shown() {
+    let mut harness = open("xor", &["network", "step"]);
+    harness.key_press(egui::Key::T);
+    step_until(&mut harness, "the trace", |app| {
+        app.run_view().trace.is_some()
+    });
+    harness.key_press(egui::Key::ArrowRight); // forward, layer 0
+    harness.run_steps(2);
+    let graph = harness.state().views().get::<GraphView>();
+    let nodes = graph.nodes.clone();
+    let node = graph.node(Some(0), 2).expect("hidden unit 2 is drawn");
+    click(&mut harness, node.center);
+    harness.run_steps(1);
+    assert_eq!(harness.state().views().step.selection.unit(0), Some(2));
+    let text = step_text(harness.state());
+    assert!(text.contains("Unit 2:"), "{text}");
+    // an edge: input 1 -> hidden unit 3 chooses that unit and that weight
+    let graph = harness.state().views().get::<GraphView>();
+    let (from, to) = (
+        graph.node(None, 1).unwrap(),
+        graph.node(Some(0), 3).unwrap(),
+    );
+    click(&mut harness, point_on_edge(&nodes, from, to));
+    harness.run_steps(1);
+    let selection = harness.state().views().step.selection.clone();
+    assert_eq!((selection.unit(0), selection.input(0)), (Some(3), Some(1)));
+    // the update phase of layer 0 then spells out W[3,1]
+    for _ in 0..6 {
+        harness.key_press(egui::Key::ArrowRight);
+        harness.run_steps(1);
+    }
+    harness.run_steps(1);
+    assert_eq!(phase_title(harness.state()), "Update, layer 0");
+    let text = step_text(harness.state());
+    assert!(text.contains("The weight W[3,1]"), "{text}");
+}
+
+#[test]
+fn clicking_a_training_point_on_the_boundary_makes_it_the_probe_to_step_through() {
+    let mut harness = open("circle", &["boundary", "step"]);
+    harness.step();
+    let info = harness.state().run_view().info.clone().unwrap();
+    let train = info
+        .train_points
+        .clone()
+        .expect("a 2-D set has its training points");
+    // the plot's square and the plane's extent give the screen position of a point
+    let plane = snapshot(harness.state()).unwrap().plane.clone().unwrap();
+    let area = harness
+        .state()
+        .views()
+        .get::<BoundaryView>()
+        .plot_rect
+        .expect("the plot is drawn");
+    let to_screen = |p: [f32; 2]| {
+        Pos2::new(
+            area.left() + (p[0] - plane.x.0) / (plane.x.1 - plane.x.0) * area.width(),
+            area.bottom() - (p[1] - plane.y.0) / (plane.y.1 - plane.y.0) * area.height(),
+        )
+    };
+    let index = 7;
+    let point = [train.inputs[(index, 0)], train.inputs[(index, 1)]];
+    click(&mut harness, to_screen(point));
+    step_until(&mut harness, "the point is the probe", |app| {
+        snapshot(app).is_some_and(|s| s.probe.name == format!("training point {index}"))
+    });
+    let probe = snapshot(harness.state()).unwrap().probe.clone();
+    assert_eq!(probe.input.to_vec(), point.to_vec());
+    assert_eq!(probe.label, Some(train.labels[index]));
+    // and it can be stepped through alone, towards its own class
+    harness
+        .get_by_label_contains("Step through training point 7 alone")
+        .click();
+    step_until(&mut harness, "the trace", |app| {
+        app.run_view().trace.is_some()
+    });
+    let trace = harness.state().run_view().trace.clone().unwrap();
+    assert_eq!(trace.input().row(0).to_vec(), point.to_vec());
+    assert_eq!(trace.targets[(0, 0)], train.labels[index] as f32);
+}

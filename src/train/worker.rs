@@ -172,6 +172,8 @@ enum Mode {
     Running,
     /// Training until the epoch with this index ends, then pausing.
     UntilEpochEnd(usize),
+    /// Paused on a step being stepped through: this one, recorded again after a setting change.
+    SteppingThrough(StepSource),
 }
 
 /// What the worker loop keeps between batches.
@@ -182,8 +184,6 @@ struct Session<'a> {
     snapshot: &'a Latest<Snapshot>,
     stop: &'a AtomicBool,
     mode: Mode,
-    /// The step being stepped through, if any: what it is and its record.
-    stepping: Option<StepSource>,
     speed: Speed,
     losses: Vec<LossPoint>,
     last_publish: Instant,
@@ -237,7 +237,6 @@ fn run(
         snapshot,
         stop,
         mode: Mode::Paused,
-        stepping: None,
         speed: Speed::Full,
         losses: Vec::new(),
         last_publish: Instant::now(),
@@ -256,7 +255,15 @@ fn run(
 
 impl Session<'_> {
     fn running(&self) -> bool {
-        self.mode != Mode::Paused
+        matches!(self.mode, Mode::Running | Mode::UntilEpochEnd(_))
+    }
+
+    /// The step being stepped through, if the worker is stepping through one.
+    fn stepping(&self) -> Option<StepSource> {
+        match self.mode {
+            Mode::SteppingThrough(source) => Some(source),
+            _ => None,
+        }
     }
 
     /// The one loop: blocks for a command while paused; otherwise takes the commands that came,
@@ -336,7 +343,11 @@ impl Session<'_> {
     fn handle(&mut self, command: Command) {
         if matches!(
             command,
-            Command::Play | Command::Step | Command::StepEpoch | Command::AbandonStep
+            Command::Play
+                | Command::Pause
+                | Command::Step
+                | Command::StepEpoch
+                | Command::AbandonStep
         ) {
             self.end_step_through();
         }
@@ -362,8 +373,7 @@ impl Session<'_> {
             Command::SetSpeed(speed) => self.speed = speed,
             Command::Crash => panic!("crash requested"),
             Command::StepThrough(source) => {
-                self.mode = Mode::Paused;
-                self.stepping = Some(source);
+                self.mode = Mode::SteppingThrough(source);
                 self.trace();
             }
             Command::ApplyStep => self.apply_step(),
@@ -405,7 +415,7 @@ impl Session<'_> {
     /// Records the step being stepped through and sends it; a step that cannot be recorded
     /// (the probe does not fit, the loss is not finite) says why and ends stepping through.
     fn trace(&mut self) {
-        let Some(source) = self.stepping else {
+        let Some(source) = self.stepping() else {
             return;
         };
         let trace = match source {
@@ -431,7 +441,7 @@ impl Session<'_> {
     /// Trains the step being stepped through: the next batch exactly as Step does, or the probe
     /// alone as a batch of one (marked on the curves).
     fn apply_step(&mut self) {
-        let Some(source) = self.stepping else {
+        let Some(source) = self.stepping() else {
             return;
         };
         self.end_step_through();
@@ -465,7 +475,8 @@ impl Session<'_> {
     }
 
     fn end_step_through(&mut self) {
-        if self.stepping.take().is_some() {
+        if self.stepping().is_some() {
+            self.mode = Mode::Paused;
             self.outbox.push(Update::StepThroughEnded);
         }
     }

@@ -7,9 +7,9 @@ use egui::{Color32, ColorImage, TextureOptions, Ui};
 use egui_plot::PlotPoint;
 
 use super::heat::{self, CachedTexture};
-use super::{View, ViewContext};
+use super::{View, ViewAction, ViewContext};
 use crate::nn::predicted_class;
-use crate::train::protocol::{PlaneOutputs, RunInfo, Snapshot};
+use crate::train::protocol::{PlaneOutputs, Probe, RunInfo, Snapshot};
 use crate::ui::palette;
 
 /// The model's output at the pointer.
@@ -26,6 +26,8 @@ pub struct BoundaryView {
     pub discretize: bool,
     texture: CachedTexture<(usize, bool, bool)>,
     pub readout: Option<BoundaryReadout>,
+    /// Where the last frame drew the plane.
+    pub plot_rect: Option<egui::Rect>,
 }
 
 impl Default for BoundaryView {
@@ -35,6 +37,7 @@ impl Default for BoundaryView {
             discretize: false,
             texture: CachedTexture::new("decision boundary"),
             readout: None,
+            plot_rect: None,
         }
     }
 }
@@ -103,11 +106,17 @@ fn disc(mesh: &mut egui::Mesh, centre: egui::Pos2, radius: f32, color: Color32) 
 }
 
 impl BoundaryView {
-    fn show(&mut self, ui: &mut Ui, info: Option<&RunInfo>, snapshot: Option<&Arc<Snapshot>>) {
+    /// Draws the view; returns the training point clicked, as a probe.
+    fn show(
+        &mut self,
+        ui: &mut Ui,
+        info: Option<&RunInfo>,
+        snapshot: Option<&Arc<Snapshot>>,
+    ) -> Option<Probe> {
         self.readout = None;
         let Some(info) = info else {
             ui.label("Waiting for the trainer...");
-            return;
+            return None;
         };
         let (Some(train), Some(snapshot)) = (info.train_points.as_ref(), snapshot) else {
             ui.label(format!(
@@ -115,11 +124,11 @@ impl BoundaryView {
                 info.dataset,
                 info.input_shape.len()
             ));
-            return;
+            return None;
         };
         let Some(plane) = snapshot.plane.as_ref() else {
             ui.label("Waiting for the model's first pass over the plane...");
-            return;
+            return None;
         };
         ui.horizontal_wrapped(|ui| {
             ui.checkbox(&mut self.show_test, "Test points")
@@ -130,7 +139,8 @@ impl BoundaryView {
                 .on_hover_text("Colour each region by the predicted class only, not by confidence");
             ui.label(
                 egui::RichText::new(
-                    "filled: training points; colour: predicted class, brighter = more confident",
+                    "filled: training points (click one to make it the probe); colour: predicted \
+                     class, brighter = more confident",
                 )
                 .weak(),
             );
@@ -147,9 +157,10 @@ impl BoundaryView {
             .id();
         let (x, y) = (plane.x, plane.y);
         let space = ui.available_rect_before_wrap();
-        let (rect, response) = ui.allocate_exact_size(space.size(), egui::Sense::hover());
+        let (rect, response) = ui.allocate_exact_size(space.size(), egui::Sense::click());
         let square = heat::fit(rect.shrink2(egui::vec2(24.0, 12.0)), 1.0, 1.0)
             .translate(egui::vec2(10.0, -6.0));
+        self.plot_rect = Some(square);
         let painter = ui.painter_at(rect);
         painter.image(texture, square, super::weights::full_uv(), Color32::WHITE);
         let to_screen = |p: [f32; 2]| {
@@ -212,6 +223,26 @@ impl BoundaryView {
                 text,
             );
         }
+        // a click on a training point makes it the probe (its class known: it can be stepped
+        // through alone)
+        let clicked = response
+            .interact_pointer_pos()
+            .filter(|_| response.clicked())
+            .and_then(|p| {
+                let (index, distance) = train
+                    .inputs
+                    .rows()
+                    .into_iter()
+                    .map(|row| to_screen([row[0], row[1]]).distance(p))
+                    .enumerate()
+                    .min_by(|a, b| a.1.total_cmp(&b.1))?;
+                (distance <= radius + 3.0).then(|| Probe {
+                    input: train.inputs.row(index).to_owned(),
+                    test_index: None,
+                    label: train.labels.get(index).copied(),
+                    name: format!("training point {index}"),
+                })
+            });
         let pointer = response
             .hover_pos()
             .filter(|p| square.contains(*p))
@@ -251,6 +282,7 @@ impl BoundaryView {
                 }
             }
         }
+        clicked
     }
 }
 
@@ -272,6 +304,8 @@ impl View for BoundaryView {
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
-        self.show(ui, ctx.run.info.as_ref(), ctx.snapshot);
+        if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), ctx.snapshot) {
+            ctx.actions.push(ViewAction::SetProbe(probe));
+        }
     }
 }

@@ -4,8 +4,8 @@
 
 use ndarray::ArrayView2;
 
-use super::TrainSettings;
-use crate::nn::{Network, NetworkError, OptimizerState, Rng};
+use super::{TrainError, TrainSettings};
+use crate::nn::{Network, NetworkError, OptimizerState, Rng, count_correct};
 
 /// The phases a learner walks through one step, in order: the trainer's own phases (the
 /// methods of [`StepPhases`]) with the output gradient and a final check shown apart.
@@ -149,5 +149,27 @@ impl<'a> StepPhases<'a> {
         for index in 0..self.network.layers().len() {
             self.update_layer(index);
         }
+    }
+
+    /// Forward and loss; a loss that is not finite stops there, before anything is updated, as
+    /// divergence at step `step`.
+    pub fn forward_and_finite_loss(&mut self, step: u64) -> Result<f64, TrainError> {
+        let loss = self.forward_and_loss()?;
+        if loss.is_finite() {
+            Ok(loss)
+        } else {
+            Err(TrainError::diverged(step, loss, self.settings))
+        }
+    }
+
+    /// The whole step, as [`super::Trainer::train_batch`] runs it: forward, the loss (see
+    /// [`StepPhases::forward_and_finite_loss`]), backward, update. Returns the loss and how many
+    /// of the batch's `labels` the forward pass got right.
+    pub fn run(mut self, step: u64, labels: &[usize]) -> Result<(f64, usize), TrainError> {
+        let loss = self.forward_and_finite_loss(step)?;
+        let correct = count_correct(self.network.output().view(), labels);
+        self.backward();
+        self.update();
+        Ok((loss, correct))
     }
 }

@@ -116,16 +116,7 @@ impl StepTrace {
             inputs,
             targets,
         )?;
-        let loss = phases.forward_and_loss()?;
-        if !loss.is_finite() {
-            return Err(TrainError::Diverged {
-                step,
-                loss,
-                learning_rate: settings.optimizer.learning_rate,
-                optimizer: settings.optimizer.optimizer.name(),
-                loss_name: settings.loss.name(),
-            });
-        }
+        let loss = phases.forward_and_finite_loss(step)?;
         phases.backward();
         phases.update();
         let t = state.t();

@@ -30,6 +30,19 @@ pub enum TrainError {
     },
 }
 
+impl TrainError {
+    /// The loss of step `step` became `loss` (not finite) with `settings`.
+    pub fn diverged(step: u64, loss: f64, settings: &TrainSettings) -> Self {
+        TrainError::Diverged {
+            step,
+            loss,
+            learning_rate: settings.optimizer.learning_rate,
+            optimizer: settings.optimizer.optimizer.name(),
+            loss_name: settings.loss.name(),
+        }
+    }
+}
+
 /// What one batch did.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchReport {
@@ -229,27 +242,15 @@ impl Trainer {
         gather_rows(&self.train_targets, rows, &mut self.batch_targets);
         let labels: Vec<usize> = rows.iter().map(|&r| self.data.train.labels[r]).collect();
 
-        let mut phases = StepPhases::begin(
+        let (loss, correct) = StepPhases::begin(
             &mut self.network,
             &mut self.optimizer_state,
             &self.settings,
             &mut self.rng,
             self.batch_inputs.view(),
             self.batch_targets.view(),
-        )?;
-        let loss = phases.forward_and_loss()?;
-        if !loss.is_finite() {
-            return Err(TrainError::Diverged {
-                step: self.step + 1,
-                loss,
-                learning_rate: self.settings.optimizer.learning_rate,
-                optimizer: self.settings.optimizer.optimizer.name(),
-                loss_name: self.settings.loss.name(),
-            });
-        }
-        let correct = count_correct(phases.network().output().view(), &labels);
-        phases.backward();
-        phases.update();
+        )?
+        .run(self.step + 1, &labels)?;
 
         self.step += 1;
         self.cursor = end;
@@ -323,27 +324,15 @@ impl Trainer {
         label: usize,
     ) -> Result<BatchReport, TrainError> {
         let (inputs, targets) = self.one_sample(x, label)?;
-        let mut phases = StepPhases::begin(
+        let (loss, correct) = StepPhases::begin(
             &mut self.network,
             &mut self.optimizer_state,
             &self.settings,
             &mut self.rng,
             inputs.view(),
             targets.view(),
-        )?;
-        let loss = phases.forward_and_loss()?;
-        if !loss.is_finite() {
-            return Err(TrainError::Diverged {
-                step: self.step + 1,
-                loss,
-                learning_rate: self.settings.optimizer.learning_rate,
-                optimizer: self.settings.optimizer.optimizer.name(),
-                loss_name: self.settings.loss.name(),
-            });
-        }
-        let correct = count_correct(phases.network().output().view(), &[label]);
-        phases.backward();
-        phases.update();
+        )?
+        .run(self.step + 1, &[label])?;
         self.step += 1;
         Ok(BatchReport {
             step: self.step,

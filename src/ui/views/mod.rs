@@ -27,7 +27,7 @@ pub use draw::{BRUSH, DrawView, RASTER_SIDE, Source, rasterize};
 pub use gallery::GalleryView;
 pub use graph::{GraphReadout, GraphView, PlacedNode};
 pub use predictions::TestImages;
-pub use step_text::{Block, Selection, explain, num};
+pub use step_text::{Block, Selection, explain, num, plain_text};
 pub use step_through::{StepCursor, StepThroughView};
 pub use weights::{Layout, Quantity, WeightReadout, WeightsView};
 

@@ -27,6 +27,13 @@ pub enum Block {
         rows: Vec<Vec<String>>,
         highlight: Option<usize>,
     },
+    /// Values as a picture, `width` x `height`, row-major (a feature map, a wide layer).
+    Heatmap {
+        what: String,
+        width: usize,
+        height: usize,
+        values: Vec<f32>,
+    },
     /// Minimum, mean and maximum of many values, with a histogram of `counts` over [min, max].
     Summary {
         what: String,
@@ -35,6 +42,58 @@ pub enum Block {
         max: f32,
         counts: Vec<usize>,
     },
+}
+
+/// The blocks as plain text, one line per formula, sentence or table row (for tests and
+/// copying).
+pub fn plain_text(blocks: &[Block]) -> String {
+    blocks
+        .iter()
+        .map(|block| match block {
+            Block::Formula(text) | Block::Text(text) => text.clone(),
+            Block::Table { rows, .. } => rows
+                .iter()
+                .map(|row| row.join(" "))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Block::Summary { what, .. } | Block::Heatmap { what, .. } => what.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A wide layer's values as a near-square picture (the last row padded with zeros).
+fn grid(what: String, values: ArrayView1<f32>) -> Block {
+    let width = (values.len() as f64).sqrt().ceil() as usize;
+    let height = values.len().div_ceil(width.max(1));
+    let mut padded = values.to_vec();
+    padded.resize(width * height, 0.0);
+    Block::Heatmap {
+        what,
+        width,
+        height,
+        values: padded,
+    }
+}
+
+/// Channel `channel` of an image row (flat channels-last) as a picture.
+fn channel_map(
+    what: String,
+    values: ArrayView1<f32>,
+    shape: crate::nn::Shape,
+    channel: usize,
+) -> Block {
+    Block::Heatmap {
+        what,
+        width: shape.width,
+        height: shape.height,
+        values: values
+            .iter()
+            .skip(channel)
+            .step_by(shape.channels.max(1))
+            .copied()
+            .collect(),
+    }
 }
 
 /// What the learner chose: the batch row, and per layer a unit (dense: a unit; conv: an output
@@ -404,7 +463,7 @@ fn forward(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block>
                     activation_written(*activation, zj, aj)
                 )),
             ];
-            blocks.push(layer_values(record, r, Some(j)));
+            blocks.extend(layer_values(record, r, Some(j)));
             blocks
         }
         LayerSpec::Conv2d {
@@ -447,14 +506,17 @@ fn forward(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block>
     }
 }
 
-/// Every unit's z and a (a table for a small layer), or a summary of a.
-fn layer_values(record: &LayerTrace, r: usize, chosen: Option<usize>) -> Block {
+/// Every unit's z and a (a table for a small layer), or a picture and a summary of a.
+fn layer_values(record: &LayerTrace, r: usize, chosen: Option<usize>) -> Vec<Block> {
     let a = row(&record.a, r);
     if a.len() > TABLE_UP_TO {
-        return summary("a over the layer's units", a.iter().copied());
+        return vec![
+            grid(format!("a of the {} units, row by row", a.len()), a),
+            summary("a over the layer's units", a.iter().copied()),
+        ];
     }
     let z = record.z.as_ref().map(|z| row(z, r));
-    Block::Table {
+    vec![Block::Table {
         header: vec!["unit".into(), "z".into(), "a".into()],
         rows: (0..a.len())
             .map(|u| {
@@ -466,7 +528,7 @@ fn layer_values(record: &LayerTrace, r: usize, chosen: Option<usize>) -> Block {
             })
             .collect(),
         highlight: chosen,
-    }
+    }]
 }
 
 /// (y, x, channel) of flat channels-last index `index` in an image of `shape`.
@@ -562,6 +624,15 @@ fn conv_forward(
         )),
         Block::Formula(format!("a = {}", activation_written(activation, zv, av))),
     ];
+    blocks.push(channel_map(
+        format!(
+            "filter {f}'s feature map ({}x{})",
+            record.output_shape.height, record.output_shape.width
+        ),
+        row(&record.a, r),
+        record.output_shape,
+        f,
+    ));
     blocks.push(summary(
         &format!(
             "a of filter {f} over the {} positions",
@@ -612,6 +683,15 @@ fn pool_forward(
             highlight: None,
         },
         Block::Formula(format!("a = max(window) = {}", n32(winner))),
+        channel_map(
+            format!(
+                "channel {c} after pooling ({}x{})",
+                record.output_shape.height, record.output_shape.width
+            ),
+            row(&record.a, r),
+            record.output_shape,
+            c,
+        ),
     ]
 }
 
@@ -1148,19 +1228,7 @@ mod tests {
     }
 
     fn text(blocks: &[Block]) -> String {
-        blocks
-            .iter()
-            .map(|b| match b {
-                Block::Formula(t) | Block::Text(t) => t.clone(),
-                Block::Table { rows, .. } => rows
-                    .iter()
-                    .map(|r| r.join(" "))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                Block::Summary { what, .. } => what.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        plain_text(blocks)
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use egui::{Align, Color32, Layout, RichText, Sense, Ui, Vec2};
 
+use super::heat::{self, CachedTexture, Scale};
 use super::step_text::{self, Block, Selection, num};
 use super::{View, ViewAction, ViewContext};
 use crate::nn::{Loss, predicted_class};
@@ -56,6 +57,8 @@ pub struct StepThroughView {
     /// The text of the last phase drawn (for tests: what the learner reads).
     pub text: Vec<Block>,
     numeric: Option<NumericCheck>,
+    /// The pictures of the phase drawn, keyed by its blocks' content.
+    pictures: Vec<CachedTexture<u64>>,
 }
 
 impl StepThroughView {
@@ -76,9 +79,10 @@ impl StepThroughView {
         if phase == Phase::Check {
             blocks.extend(self.check(&trace, &ctx.step.selection));
         }
+        let pictures = &mut self.pictures;
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show(ui, |ui| blocks_ui(ui, &blocks));
+            .show(ui, |ui| blocks_ui(ui, &blocks, pictures));
         self.text = blocks;
     }
 
@@ -313,10 +317,37 @@ fn trace_label(trace: &StepTrace) -> usize {
     predicted_class(trace.targets.row(0))
 }
 
-/// Draws the blocks: formulas in a monospace font, tables as grids, summaries with a histogram.
-fn blocks_ui(ui: &mut Ui, blocks: &[Block]) {
+/// Draws the blocks: formulas in a monospace font, tables as grids, pictures with their scale,
+/// summaries with a histogram.
+fn blocks_ui(ui: &mut Ui, blocks: &[Block], pictures: &mut Vec<CachedTexture<u64>>) {
+    let mut picture = 0;
     for (k, block) in blocks.iter().enumerate() {
         match block {
+            Block::Heatmap {
+                what,
+                width,
+                height,
+                values,
+            } => {
+                if pictures.len() <= picture {
+                    pictures.push(CachedTexture::new("step-through picture"));
+                }
+                let key = values.iter().fold(*width as u64, |h, v| {
+                    h.wrapping_mul(31).wrapping_add(u64::from(v.to_bits()))
+                });
+                let scale = Scale::fitting(values.iter());
+                let texture = pictures[picture].get(ui, key, egui::TextureOptions::NEAREST, || {
+                    heat::image(values, *width, *height, scale)
+                });
+                picture += 1;
+                ui.label(what);
+                ui.horizontal(|ui| {
+                    let side = 160.0f32.min(ui.available_width() - 70.0).max(40.0);
+                    let size = Vec2::new(side, side * *height as f32 / (*width).max(1) as f32);
+                    ui.image((texture.id(), size));
+                    heat::color_bar(ui, scale, size.y.max(60.0));
+                });
+            }
             Block::Formula(text) => {
                 ui.add(egui::Label::new(RichText::new(text).monospace()).wrap());
             }

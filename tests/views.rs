@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use backprop_lab::nn::{Loss, Network, predicted_class};
 use backprop_lab::train::Phase;
-use backprop_lab::train::protocol::Snapshot;
+use backprop_lab::train::protocol::{Probe, Snapshot};
 use backprop_lab::ui::views::{
     BoundaryView, ConfusionView, DrawView, GraphReadout, GraphView, PlacedNode, Quantity,
     StepThroughView, WeightsView, num, plain_text,
@@ -787,7 +787,7 @@ fn a_corrupt_image_says_why_and_keeps_the_drawing() {
 
 #[test]
 fn a_probe_of_the_wrong_size_is_refused_and_the_old_one_stays() {
-    use backprop_lab::train::protocol::{Command, Probe};
+    use backprop_lab::train::protocol::Command;
     use backprop_lab::ui::Alert;
     let mut harness = open("mnist-mlp", &["network"]);
     harness.state_mut().command(Command::SetProbe(Probe {
@@ -1033,4 +1033,48 @@ fn clicking_a_training_point_on_the_boundary_makes_it_the_probe_to_step_through(
     let trace = harness.state().run_view().trace.clone().unwrap();
     assert_eq!(trace.input().row(0).to_vec(), point.to_vec());
     assert_eq!(trace.targets[(0, 0)], train.labels[index] as f32);
+}
+
+#[test]
+fn a_new_probe_while_stepping_through_the_probe_is_recorded_before_it_can_be_applied() {
+    let mut harness = open("mnist-mlp", &["step"]);
+    harness.step();
+    harness
+        .get_by_label_contains("Step through test sample 0 alone")
+        .click();
+    step_until(&mut harness, "the trace", |app| {
+        app.run_view().trace.is_some()
+    });
+    let info = harness.state().run_view().info.clone().unwrap();
+    let first = harness.state().run_view().trace.clone().unwrap();
+    // another test image becomes the probe (as a gallery click makes it)
+    harness
+        .state_mut()
+        .command(backprop_lab::train::protocol::Command::SetProbe(Probe {
+            input: info.test.inputs.row(5).to_owned(),
+            test_index: Some(5),
+            label: Some(info.test.labels[5]),
+            name: "test sample 5".into(),
+        }));
+    step_until(&mut harness, "the new probe's step", |app| {
+        app.run_view()
+            .trace
+            .as_ref()
+            .is_some_and(|t| t.id != first.id)
+    });
+    let trace = harness.state().run_view().trace.clone().unwrap();
+    assert_eq!(trace.input().row(0), info.test.inputs.row(5));
+    assert_eq!(
+        backprop_lab::nn::predicted_class(trace.targets.row(0)),
+        info.test.labels[5]
+    );
+    // Apply trains exactly that step
+    harness.key_press(egui::Key::Enter);
+    step_until(&mut harness, "the snapshot after it", |app| {
+        snapshot(app).is_some_and(|s| s.step == 1)
+    });
+    assert_eq!(
+        snapshot(harness.state()).unwrap().layers[1].weight.as_ref(),
+        trace.layers[1].weight_after.as_ref()
+    );
 }

@@ -381,7 +381,16 @@ impl Session<'_> {
             Command::SetProbe(probe) => {
                 let expected = self.trainer.network().input_shape().len();
                 if probe.input.len() == expected && probe.input.iter().all(|v| v.is_finite()) {
-                    self.snapshots.set_probe(probe);
+                    // stepping through the probe: the new one is recorded (towards its own
+                    // class when it has one), so that Apply trains what is shown
+                    if let Mode::SteppingThrough(StepSource::Probe { label }) = self.mode {
+                        let label = probe.label.unwrap_or(label);
+                        self.mode = Mode::SteppingThrough(StepSource::Probe { label });
+                        self.snapshots.set_probe(probe);
+                        self.trace();
+                    } else {
+                        self.snapshots.set_probe(probe);
+                    }
                 } else {
                     self.outbox.push(Update::Refused {
                         message: format!(

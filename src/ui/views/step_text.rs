@@ -244,7 +244,7 @@ fn derivative(activation: Activation, z: f32, a: f32) -> Option<(String, f32)> {
             format!("a(1 - a) = {}·{}", n32(a), n32(1.0 - a)),
             a * (1.0 - a),
         ),
-        Activation::Tanh => (format!("1 - a^2 = 1 - {}^2", n32(a)), 1.0 - a * a),
+        Activation::Tanh => (format!("1 - a^2 = 1 - {}^2", factor(a)), 1.0 - a * a),
         Activation::Relu => (
             format!("1 if z > 0 else 0 (z = {})", n32(z)),
             f32::from(u8::from(z > 0.0)),
@@ -658,12 +658,14 @@ fn pool_forward(
         x[((oy * size + dy) * input.width + ox * size + dx) * input.channels + c]
     };
     let winner = row(&record.a, r)[unit];
+    // the first maximum in reading order wins (as backward routes the gradient)
+    let first = (0..size * size).find(|&i| value(i / size, i % size) == winner);
     let rows = (0..size)
         .map(|dy| {
             (0..size)
                 .map(|dx| {
                     let v = value(dy, dx);
-                    if v == winner {
+                    if Some(dy * size + dx) == first {
                         format!("[{}]", n32(v))
                     } else {
                         n32(v)
@@ -750,8 +752,11 @@ fn loss(trace: &StepTrace, selection: &Selection) -> Vec<Block> {
                         .collect(),
                     highlight: Some(argmax(y)),
                 });
+                // -log p_k = log sum_j e^z_j - z_k, from the logits (finite even where p_k
+                // underflows to 0), as the loss itself is computed
+                let lse = f64::from(max) + total.ln();
                 let per_sample: f64 = (0..z.len())
-                    .map(|k| -f64::from(y[k]) * (f64::from(a[k]).max(1e-30)).ln())
+                    .map(|k| f64::from(y[k]) * (lse - f64::from(z[k])))
                     .sum();
                 blocks.push(Block::Formula(format!(
                     "this sample: -log p_{} = -log {} = {}",
@@ -765,9 +770,13 @@ fn loss(trace: &StepTrace, selection: &Selection) -> Vec<Block> {
             blocks.push(Block::Formula(
                 "L = -(1/(n·m)) sum [y log a + (1 - y) log(1 - a)],   a = sigmoid(z)".into(),
             ));
+            let z = last.z.as_ref().map(|z| row(z, r));
             for (k, (&a, &y)) in a.iter().zip(y.iter()).enumerate() {
-                let value = -(f64::from(y) * f64::from(a).ln()
-                    + (1.0 - f64::from(y)) * (1.0 - f64::from(a)).ln());
+                // from z, as the loss is computed: softplus(z) - y z, finite where a rounds to 0 or 1
+                let value = z.map_or(f64::NAN, |z| {
+                    let z = f64::from(z[k]);
+                    z.max(0.0) + (-z.abs()).exp().ln_1p() - f64::from(y) * z
+                });
                 blocks.push(Block::Formula(format!(
                     "output {k}: -[{} log {} + (1 - {}) log(1 - {})] = {}",
                     n32(y),
@@ -934,11 +943,11 @@ fn backward(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block
                 format!("sum over the {n} samples of delta·x")
             };
             blocks.push(Block::Formula(format!(
-                "dL/dW[{j},{i}] = delta_{j} · x_{i} = {written} = {}",
+                "dL/dW[{j},{i}] = sum over samples s of delta_{j}(s)·x_{i}(s) = {written} = {}",
                 n32(grad_w[(j, i)])
             )));
             blocks.push(Block::Formula(format!(
-                "dL/db_{j} = delta_{j} = {}{}",
+                "dL/db_{j} = sum over samples s of delta_{j}(s) = {}{}",
                 n32(grad_b[j]),
                 if n > 1 {
                     format!("   (summed over the {n} samples)")
@@ -996,16 +1005,19 @@ fn backward(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block
                 "dL/db_{f} = sum of filter {f}'s deltas = {}",
                 n32(grad_b[f])
             )));
+            blocks.push(Block::Text(format!(
+                "dL/dW of filter {f}, input channel {c}:"
+            )));
             blocks.push(Block::Table {
                 header: (0..*kernel).map(|kx| format!("kx {kx}")).collect(),
                 rows: (0..*kernel)
                     .map(|ky| {
                         (0..*kernel)
-                            .map(|kx| n32(grad_w[(f, (ky * kernel + kx) * channels)]))
+                            .map(|kx| n32(grad_w[(f, (ky * kernel + kx) * channels + c)]))
                             .collect()
                     })
                     .collect(),
-                highlight: None,
+                highlight: Some(ky),
             });
         }
         LayerSpec::MaxPool2d { .. } => {
@@ -1066,7 +1078,9 @@ fn update(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block> 
         blocks.push(Block::Formula(format!("g = dL/dW = {}", n32(g))));
         g
     };
-    let tensor = |state: Option<&crate::nn::LayerState>| state.map(|s| s.weight.clone());
+    fn tensor(state: Option<&crate::nn::LayerState>) -> Option<&TensorState> {
+        state.map(|s| &s.weight)
+    }
     match settings.optimizer {
         Optimizer::Sgd => blocks.push(Block::Formula(format!(
             "w <- w - lr·g = {} - {}·{} = {}",
@@ -1076,7 +1090,7 @@ fn update(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block> 
             n32(w1)
         ))),
         Optimizer::Momentum { momentum } => {
-            let velocity = |s: Option<TensorState>| match s {
+            let velocity = |s: Option<&TensorState>| match s {
                 Some(TensorState::Momentum { velocity }) => velocity.get(flat).copied(),
                 _ => None,
             };
@@ -1104,7 +1118,7 @@ fn update(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block> 
             beta2,
             epsilon,
         } => {
-            let moments = |s: Option<TensorState>| match s {
+            let moments = |s: Option<&TensorState>| match s {
                 Some(TensorState::Adam { m, v }) => Some((m[flat], v[flat])),
                 _ => None,
             };
@@ -1114,6 +1128,7 @@ fn update(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block> 
             let c1 = 1.0 - f64::from(beta1).powi(t as i32);
             let c2 = 1.0 - f64::from(beta2).powi(t as i32);
             let (m_hat, v_hat) = (f64::from(m1) / c1, f64::from(v1) / c2);
+            let delta = -(f64::from(lr) * m_hat / (v_hat.sqrt() + f64::from(epsilon)));
             blocks.extend([
                 Block::Formula(format!(
                     "m <- b1·m + (1 - b1)·g = {}·{} + {}·{} = {}",
@@ -1146,9 +1161,14 @@ fn update(trace: &StepTrace, layer: usize, selection: &Selection) -> Vec<Block> 
                     factor(m_hat as f32),
                     num(v_hat.sqrt()),
                     n32(epsilon),
-                    n32(w1 - w0)
+                    num(delta)
                 )),
-                Block::Formula(format!("w <- {} + {} = {}", n32(w0), factor(w1 - w0), n32(w1))),
+                Block::Formula(format!(
+                    "w <- w + delta w = {} + {} = {}",
+                    n32(w0),
+                    factor(delta as f32),
+                    n32(w1)
+                )),
             ]);
         }
     }

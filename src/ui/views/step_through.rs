@@ -170,7 +170,7 @@ impl StepThroughView {
             }
             if ui
                 .button("Abandon")
-                .on_hover_text("Leave the step-through; nothing changes. Shortcut: Esc")
+                .on_hover_text("Leave the step-through without training this step: the weights and the step count stay as they are (a loss switched here stays switched). Shortcut: Esc")
                 .clicked()
             {
                 ctx.actions.push(ViewAction::AbandonStep);
@@ -239,7 +239,7 @@ impl StepThroughView {
                     if ui
                         .selectable_label(chosen, loss.name())
                         .on_hover_text(format!(
-                            "{}: recompute this phase and every one after it with it",
+                            "{}: switch the run's loss (a marked change, as in the settings panel) and recompute this phase and every one after it",
                             loss.formula(trace.output_activation())
                         ))
                         .clicked()
@@ -303,12 +303,29 @@ impl StepThroughView {
                 num(analytic),
                 num(numeric)
             )),
-            Block::Text(format!(
-                "They differ by {} (h = 0.001): backpropagation computed the same derivative as \
-                 nudging the weight and measuring the loss.",
-                num((analytic - numeric).abs())
-            )),
+            Block::Text(check_verdict(analytic, numeric)),
         ]
+    }
+}
+
+/// What the finite-difference check says: agreement within the rounding a difference quotient
+/// of an f32 network carries, or the likely reason it is further off.
+fn check_verdict(analytic: f64, numeric: f64) -> String {
+    let difference = (analytic - numeric).abs();
+    let scale = analytic.abs().max(numeric.abs());
+    if difference <= 1e-2 * scale + 1e-4 {
+        format!(
+            "They differ by {} (h = 0.001): backpropagation computed the same derivative as \
+             nudging the weight and measuring the loss.",
+            num(difference)
+        )
+    } else {
+        format!(
+            "They differ by {}: more than the difference quotient's own rounding. Near a kink \
+             (a ReLU unit or a pooling window that changes its winner within h) the quotient \
+             measures the kink, not the slope; try another weight or a single sample.",
+            num(difference)
+        )
     }
 }
 

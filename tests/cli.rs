@@ -45,7 +45,55 @@ fn failure(args: &[&str]) -> String {
     );
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_no_repeated_clause(&stderr);
     stderr
+}
+
+/// An error that both writes its cause into its message and exposes it as its source prints the
+/// cause twice ("x: No such file (os error 2): No such file (os error 2)"): no clause of a
+/// message may appear twice.
+fn assert_no_repeated_clause(message: &str) {
+    let clauses: Vec<&str> = message
+        .trim()
+        .trim_start_matches("error: ")
+        .split(": ")
+        .map(str::trim)
+        .filter(|c| c.len() > 3)
+        .collect();
+    for (i, clause) in clauses.iter().enumerate() {
+        assert!(
+            !clauses[i + 1..].contains(clause),
+            "\"{clause}\" twice in: {message}"
+        );
+    }
+}
+
+#[test]
+fn errors_from_files_name_their_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.json");
+    let message = failure(&["eval", "--model", missing.to_str().unwrap()]);
+    assert!(message.contains("No such file"), "{message}");
+    let corrupt = dir.path().join("corrupt.json");
+    std::fs::write(
+        &corrupt,
+        "{\"format\": \"backprop-lab-model\", \"layers\": [",
+    )
+    .unwrap();
+    let message = failure(&["eval", "--model", corrupt.to_str().unwrap()]);
+    assert!(message.contains("not a valid model file"), "{message}");
+    let message = failure(&["classify", "--model", missing.to_str().unwrap(), "x.png"]);
+    assert!(message.contains("nope.json"), "{message}");
+    // a folder whose image file is not IDX: the cause inside the data error
+    std::fs::write(dir.path().join("train-images-idx3-ubyte"), b"garbage!").unwrap();
+    let message = failure(&[
+        "train",
+        "--preset",
+        "mnist-mlp",
+        "--data",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(message.contains("train-images-idx3-ubyte"), "{message}");
 }
 
 /// Asserts that `object[key]` is a number within `tolerance` of `expected` (relative to

@@ -38,7 +38,7 @@ pub enum IdxError {
     },
     #[error("{extra} unexpected bytes follow the {expected} data bytes the header declares")]
     TrailingBytes { expected: usize, extra: u64 },
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
 }
 

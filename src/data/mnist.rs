@@ -37,9 +37,9 @@ const EMBEDDED: [(&str, &[u8]); 4] = [
 /// The embedded MNIST subset; works offline, with no files.
 pub fn embedded_subset() -> Result<Dataset, DataError> {
     let read = |(name, bytes): (&str, &[u8]), magic| {
-        idx::read_bytes(bytes, magic).map_err(|source| DataError::Idx {
+        idx::read_bytes(bytes, magic).map_err(|cause| DataError::Idx {
             path: PathBuf::from(format!("embedded {name}.gz")),
-            source,
+            cause,
         })
     };
     let [train_images, train_labels, test_images, test_labels] = EMBEDDED;
@@ -78,7 +78,7 @@ pub fn load_folder(dir: &Path) -> Result<Dataset, DataError> {
     }
     let read = |name, magic| {
         let path = find(dir, name)?;
-        idx::read_file(&path, magic).map_err(|source| DataError::Idx { path, source })
+        idx::read_file(&path, magic).map_err(|cause| DataError::Idx { path, cause })
     };
     let name = dir.file_name().map_or_else(
         || dir.display().to_string(),

@@ -17,16 +17,13 @@ pub use toy::{ToyKind, ToySpec};
 
 #[derive(Debug, Error)]
 pub enum DataError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{path}: {source}")]
-    Idx {
-        path: PathBuf,
-        source: idx::IdxError,
-    },
+    #[error("{path}: {cause}")]
+    Idx { path: PathBuf, cause: idx::IdxError },
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: cannot read the image: {reason}")]

@@ -21,15 +21,15 @@ pub const VERSION: u32 = 1;
 
 #[derive(Debug, Error)]
 pub enum ModelFileError {
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{path}: not a valid model file: {source}")]
+    #[error("{path}: not a valid model file: {cause}")]
     Json {
         path: PathBuf,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
     #[error("{path}: the format is \"{found}\", expected \"{FORMAT}\"")]
     Format { path: PathBuf, found: String },
@@ -45,8 +45,8 @@ pub enum ModelFileError {
         cols: usize,
         values: usize,
     },
-    #[error("{path}: the weights do not fit the architecture: {source}")]
-    Shape { path: PathBuf, source: NetworkError },
+    #[error("{path}: the weights do not fit the architecture: {cause}")]
+    Shape { path: PathBuf, cause: NetworkError },
     #[error("{path}: the weights of layer tensor {index} contain NaN or infinite values")]
     NotFinite { path: PathBuf, index: usize },
 }
@@ -83,9 +83,9 @@ pub struct ModelFile {
 }
 
 fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> ModelFileError + '_ {
-    move |source| ModelFileError::Io {
+    move |cause| ModelFileError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
@@ -130,9 +130,9 @@ impl ModelFile {
         let result = (|| {
             let file = File::create(&temporary).map_err(io_error(&temporary))?;
             let mut writer = BufWriter::new(file);
-            serde_json::to_writer(&mut writer, self).map_err(|source| ModelFileError::Json {
+            serde_json::to_writer(&mut writer, self).map_err(|cause| ModelFileError::Json {
                 path: temporary.clone(),
-                source,
+                cause,
             })?;
             writer.flush().map_err(io_error(&temporary))?;
             writer
@@ -151,10 +151,10 @@ impl ModelFile {
     /// Reads and checks a model file: format, version, and every tensor against the architecture.
     pub fn load(path: &Path) -> Result<(Network, TrainingRecord), ModelFileError> {
         let file = File::open(path).map_err(io_error(path))?;
-        let model: ModelFile = serde_json::from_reader(BufReader::new(file)).map_err(|source| {
+        let model: ModelFile = serde_json::from_reader(BufReader::new(file)).map_err(|cause| {
             ModelFileError::Json {
                 path: path.to_path_buf(),
-                source,
+                cause,
             }
         })?;
         model.into_network(path)
@@ -195,9 +195,9 @@ impl ModelFile {
             tensors.push((weight, Array1::from_vec(t.bias)));
         }
         let network = Network::with_params(self.input_shape, &self.layers, tensors.into_iter())
-            .map_err(|source| ModelFileError::Shape {
+            .map_err(|cause| ModelFileError::Shape {
                 path: path_buf(),
-                source,
+                cause,
             })?;
         Ok((network, self.training))
     }

@@ -22,7 +22,7 @@ pub enum NetworkError {
         shape: Shape,
         found: usize,
     },
-    #[error("{0}")]
+    #[error(transparent)]
     Loss(#[from] LossError),
 }
 

@@ -11,9 +11,9 @@ use crate::nn::{Network, NetworkError, OptimizerState, Rng, count_correct};
 
 #[derive(Debug, Error)]
 pub enum TrainError {
-    #[error("{0}")]
+    #[error(transparent)]
     Network(#[from] NetworkError),
-    #[error("{0}")]
+    #[error(transparent)]
     Data(#[from] DataError),
     #[error("invalid setting: {0}")]
     Settings(String),

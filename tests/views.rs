@@ -1078,3 +1078,58 @@ fn a_new_probe_while_stepping_through_the_probe_is_recorded_before_it_can_be_app
         trace.layers[1].weight_after.as_ref()
     );
 }
+
+#[test]
+fn a_press_after_the_pointer_jumped_in_the_same_frame_starts_a_new_stroke_there() {
+    let mut harness = open("mnist-mlp", &["draw"]);
+    harness.step();
+    let canvas = harness
+        .state()
+        .views()
+        .get::<DrawView>()
+        .canvas_rect
+        .expect("the canvas is drawn");
+    draw_stroke(&mut harness, canvas, &[(0.2, 0.2), (0.3, 0.25), (0.4, 0.3)]);
+    let first = harness.state().views().get::<DrawView>().strokes[0].clone();
+    // one frame: the pointer jumps to the other corner and presses there, as a pen does
+    let far = canvas.min + egui::vec2(0.8, 0.8) * canvas.width();
+    harness.input_mut().events.push(Event::PointerMoved(far));
+    harness.input_mut().events.push(Event::PointerButton {
+        pos: far,
+        button: PointerButton::Primary,
+        pressed: true,
+        modifiers: Modifiers::default(),
+    });
+    harness.step();
+    let near = canvas.min + egui::vec2(0.8, 0.7) * canvas.width();
+    harness.input_mut().events.push(Event::PointerMoved(near));
+    harness.step();
+    harness.input_mut().events.push(Event::PointerButton {
+        pos: near,
+        button: PointerButton::Primary,
+        pressed: false,
+        modifiers: Modifiers::default(),
+    });
+    harness.step();
+    let strokes = harness.state().views().get::<DrawView>().strokes.clone();
+    assert_eq!(strokes.len(), 2, "{strokes:?}");
+    assert_eq!(strokes[0], first, "the first stroke is untouched");
+    let start = strokes[1][0];
+    assert!(
+        (start.x - 0.8).abs() < 0.01 && (start.y - 0.8).abs() < 0.01,
+        "the new stroke starts where the press was: {start:?}"
+    );
+    // a tap without moving leaves a dot
+    let tap = canvas.min + egui::vec2(0.5, 0.1) * canvas.width();
+    for pressed in [true, false] {
+        harness.input_mut().events.push(Event::PointerMoved(tap));
+        harness.input_mut().events.push(Event::PointerButton {
+            pos: tap,
+            button: PointerButton::Primary,
+            pressed,
+            modifiers: Modifiers::default(),
+        });
+        harness.step();
+    }
+    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 3);
+}

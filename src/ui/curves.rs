@@ -113,6 +113,7 @@ impl CurvesPanel {
             .height(height)
             .legend(Legend::default())
             .x_axis_label(x_label)
+            .x_axis_formatter(|mark, _| short_number(mark.value))
             .y_axis_label(if log_scale { "loss (log)" } else { "loss" })
             .y_axis_formatter(move |mark, _| {
                 if log_scale {
@@ -174,6 +175,7 @@ impl CurvesPanel {
             .height(height)
             .legend(Legend::default())
             .x_axis_label(x_label)
+            .x_axis_formatter(|mark, _| short_number(mark.value))
             .y_axis_label("accuracy")
             .include_y(0.0)
             .include_y(1.0)
@@ -238,6 +240,29 @@ fn hover_parts<'a>(hover: &HoverPosition<'a>) -> (&'a str, PlotPoint) {
 }
 
 /// A loss or axis value in a readable number of digits.
+/// An axis label short enough to fit a small plot: 950, 12k, 1.5k, 1.2M, 0.25.
+pub fn short_number(value: f64) -> String {
+    let magnitude = value.abs();
+    let trimmed = |text: String| {
+        if text.contains('.') {
+            text.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            text
+        }
+    };
+    if magnitude >= 1e9 {
+        format!("{}G", trimmed(format!("{:.1}", value / 1e9)))
+    } else if magnitude >= 1e6 {
+        format!("{}M", trimmed(format!("{:.1}", value / 1e6)))
+    } else if magnitude >= 1e4 {
+        format!("{}k", trimmed(format!("{:.0}", value / 1e3)))
+    } else if magnitude >= 1e3 {
+        format!("{}k", trimmed(format!("{:.1}", value / 1e3)))
+    } else {
+        trimmed(format!("{value:.2}"))
+    }
+}
+
 fn format_value(value: f64) -> String {
     let magnitude = value.abs();
     if magnitude == 0.0 {
@@ -248,5 +273,31 @@ fn format_value(value: f64) -> String {
         format!("{value:.4}")
     } else {
         format!("{value:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_number;
+
+    #[test]
+    fn axis_labels_are_short() {
+        let cases = [
+            (0.0, "0"),
+            (0.25, "0.25"),
+            (1.5, "1.5"),
+            (300.0, "300"),
+            (950.0, "950"),
+            (1500.0, "1.5k"),
+            (2000.0, "2k"),
+            (12_000.0, "12k"),
+            (250_000.0, "250k"),
+            (1_200_000.0, "1.2M"),
+            (3_000_000_000.0, "3G"),
+            (-1500.0, "-1.5k"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(short_number(value), expected, "{value}");
+        }
     }
 }

@@ -622,12 +622,7 @@ fn draw_stroke(harness: &mut App, canvas: egui::Rect, points: &[(f32, f32)]) {
 fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
     let mut harness = open("mnist-mlp", &["draw", "network"]);
     harness.step();
-    let canvas = harness
-        .state()
-        .views()
-        .get::<DrawView>()
-        .canvas_rect
-        .expect("the canvas is drawn");
+    let canvas = drawing(&harness).canvas_rect.expect("the canvas is drawn");
     // a "7": a bar across the top, then down to the bottom left
     let seven: Vec<(f32, f32)> = (0..=10)
         .map(|i| (0.25 + 0.05 * i as f32, 0.2))
@@ -635,9 +630,9 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
         .collect();
     draw_stroke(&mut harness, canvas, &seven);
     step_until(&mut harness, "a prediction", |app| {
-        app.views().get::<DrawView>().probabilities.is_some()
+        drawing_of(app).probabilities.is_some()
     });
-    let draw = &harness.state().views().get::<DrawView>();
+    let draw = &drawing(&harness);
     assert_eq!(draw.strokes.len(), 1);
     let input = draw.input.clone().expect("the 28x28 input");
     assert_eq!(input.len(), 784);
@@ -669,7 +664,7 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
             .filter_map(|l| Some((l.weight.clone()?, l.bias.clone()?))),
     )
     .unwrap();
-    assert_eq!(app.views().get::<DrawView>().input.as_ref(), Some(&input));
+    assert_eq!(drawing_of(app).input.as_ref(), Some(&input));
     let x = ndarray::Array2::from_shape_vec((1, input.len()), input.clone()).unwrap();
     let expected = network.predict(x.view()).unwrap().row(0).to_vec();
     let shown = app
@@ -691,20 +686,11 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
 
     // a second stroke, then Undo takes it away again
     draw_stroke(&mut harness, canvas, &[(0.4, 0.5), (0.6, 0.5)]);
-    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 2);
+    assert_eq!(drawing(&harness).strokes.len(), 2);
     harness.get_by_label("Undo").click();
     harness.step();
-    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 1);
-    assert_eq!(
-        harness
-            .state()
-            .views()
-            .get::<DrawView>()
-            .input
-            .clone()
-            .unwrap(),
-        input
-    );
+    assert_eq!(drawing(&harness).strokes.len(), 1);
+    assert_eq!(drawing(&harness).input.clone().unwrap(), input);
 
     // the drawing becomes the probe
     harness.get_by_label("Use as probe").click();
@@ -717,15 +703,8 @@ fn drawing_on_the_canvas_makes_the_input_and_the_prediction() {
 
     harness.get_by_label("Clear").click();
     harness.step();
-    assert!(harness.state().views().get::<DrawView>().input.is_none());
-    assert!(
-        harness
-            .state()
-            .views()
-            .get::<DrawView>()
-            .probabilities
-            .is_none()
-    );
+    assert!(drawing(&harness).input.is_none());
+    assert!(drawing(&harness).probabilities.is_none());
 }
 
 #[test]
@@ -739,20 +718,9 @@ fn drawing_says_why_it_is_unavailable_for_a_2d_model() {
 fn a_corrupt_image_says_why_and_keeps_the_drawing() {
     let mut harness = open("mnist-mlp", &["draw"]);
     harness.step();
-    let canvas = harness
-        .state()
-        .views()
-        .get::<DrawView>()
-        .canvas_rect
-        .expect("the canvas is drawn");
+    let canvas = drawing(&harness).canvas_rect.expect("the canvas is drawn");
     draw_stroke(&mut harness, canvas, &[(0.5, 0.2), (0.5, 0.5), (0.5, 0.8)]);
-    let input = harness
-        .state()
-        .views()
-        .get::<DrawView>()
-        .input
-        .clone()
-        .expect("a drawing");
+    let input = drawing(&harness).input.clone().expect("a drawing");
     let dir = tempfile::tempdir().unwrap();
     let corrupt = dir.path().join("digit.png");
     std::fs::write(&corrupt, b"\x89PNG\r\n\x1a\n not really a picture").unwrap();
@@ -762,27 +730,12 @@ fn a_corrupt_image_says_why_and_keeps_the_drawing() {
         .get_mut::<DrawView>()
         .open(corrupt);
     harness.step();
-    let message = harness
-        .state()
-        .views()
-        .get::<DrawView>()
-        .message
-        .clone()
-        .expect("an error message");
+    let message = drawing(&harness).message.clone().expect("an error message");
     assert!(message.contains("digit.png"), "{message}");
     harness.get_by_label_contains("digit.png");
     // the drawing and its input are still there
-    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 1);
-    assert_eq!(
-        harness
-            .state()
-            .views()
-            .get::<DrawView>()
-            .input
-            .clone()
-            .unwrap(),
-        input
-    );
+    assert_eq!(drawing(&harness).strokes.len(), 1);
+    assert_eq!(drawing(&harness).input.clone().unwrap(), input);
 }
 
 #[test]
@@ -1083,14 +1036,9 @@ fn a_new_probe_while_stepping_through_the_probe_is_recorded_before_it_can_be_app
 fn a_press_after_the_pointer_jumped_in_the_same_frame_starts_a_new_stroke_there() {
     let mut harness = open("mnist-mlp", &["draw"]);
     harness.step();
-    let canvas = harness
-        .state()
-        .views()
-        .get::<DrawView>()
-        .canvas_rect
-        .expect("the canvas is drawn");
+    let canvas = drawing(&harness).canvas_rect.expect("the canvas is drawn");
     draw_stroke(&mut harness, canvas, &[(0.2, 0.2), (0.3, 0.25), (0.4, 0.3)]);
-    let first = harness.state().views().get::<DrawView>().strokes[0].clone();
+    let first = drawing(&harness).strokes[0].clone();
     // one frame: the pointer jumps to the other corner and presses there, as a pen does
     let far = canvas.min + egui::vec2(0.8, 0.8) * canvas.width();
     harness.input_mut().events.push(Event::PointerMoved(far));
@@ -1111,7 +1059,7 @@ fn a_press_after_the_pointer_jumped_in_the_same_frame_starts_a_new_stroke_there(
         modifiers: Modifiers::default(),
     });
     harness.step();
-    let strokes = harness.state().views().get::<DrawView>().strokes.clone();
+    let strokes = drawing(&harness).strokes.clone();
     assert_eq!(strokes.len(), 2, "{strokes:?}");
     assert_eq!(strokes[0], first, "the first stroke is untouched");
     let start = strokes[1][0];
@@ -1131,5 +1079,14 @@ fn a_press_after_the_pointer_jumped_in_the_same_frame_starts_a_new_stroke_there(
         });
         harness.step();
     }
-    assert_eq!(harness.state().views().get::<DrawView>().strokes.len(), 3);
+    assert_eq!(drawing(&harness).strokes.len(), 3);
+}
+
+/// The draw view of the app `harness` drives.
+fn drawing(harness: &App) -> &DrawView {
+    drawing_of(harness.state())
+}
+
+fn drawing_of(app: &BackpropLab) -> &DrawView {
+    app.views().get::<DrawView>()
 }

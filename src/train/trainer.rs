@@ -1,7 +1,7 @@
 //! The synchronous trainer: owns the network, the optimizer state and the data, and runs one
 //! mini-batch at a time. Same seed and settings give the same numbers, bit for bit.
 
-use ndarray::{Array2, ArrayView1, s};
+use ndarray::{Array2, ArrayView1, ArrayView2, s};
 use rand::seq::SliceRandom;
 use thiserror::Error;
 
@@ -283,16 +283,7 @@ impl Trainer {
         let mut targets = Array2::zeros((rows.len(), self.train_targets.ncols()));
         gather_rows(&self.data.train.inputs, &rows, &mut inputs);
         gather_rows(&self.train_targets, &rows, &mut targets);
-        StepTrace::record(
-            &self.network,
-            &self.optimizer_state,
-            &self.settings,
-            &self.rng,
-            inputs.view(),
-            targets.view(),
-            Some(rows),
-            self.step + 1,
-        )
+        self.trace(inputs.view(), targets.view(), Some(rows))
     }
 
     /// A step on one sample x: [input_len] with class `label`, as a batch of one, recorded on
@@ -304,14 +295,25 @@ impl Trainer {
         sample: Option<usize>,
     ) -> Result<StepTrace, TrainError> {
         let (inputs, targets) = self.one_sample(x, label)?;
+        self.trace(inputs.view(), targets.view(), sample.map(|s| vec![s]))
+    }
+
+    /// The next step on inputs [batch, input_len] and targets [batch, outputs], recorded on
+    /// copies of the run's network, optimizer state and generator.
+    fn trace(
+        &self,
+        inputs: ArrayView2<f32>,
+        targets: ArrayView2<f32>,
+        samples: Option<Vec<usize>>,
+    ) -> Result<StepTrace, TrainError> {
         StepTrace::record(
             &self.network,
             &self.optimizer_state,
             &self.settings,
             &self.rng,
-            inputs.view(),
-            targets.view(),
-            sample.map(|s| vec![s]),
+            inputs,
+            targets,
+            samples,
             self.step + 1,
         )
     }

@@ -52,12 +52,19 @@ impl StepCursor {
 /// The finite-difference check of one weight, computed once per trace and weight.
 type NumericCheck = ((usize, usize, usize, u64), Option<f64>);
 
+/// What the shown text was written for: the trace, the phase and the learner's choices.
+type TextKey = (u64, usize, Selection);
+
 #[derive(Default)]
 pub struct StepThroughView {
-    /// The text of the last phase drawn (for tests: what the learner reads).
+    /// The text of the phase shown (for tests: what the learner reads), written once per
+    /// trace, phase and selection, not every frame.
     pub text: Vec<Block>,
+    text_key: Option<TextKey>,
+    /// Grows whenever `text` is written again: the pictures' textures are keyed by it.
+    text_generation: u64,
     numeric: Option<NumericCheck>,
-    /// The pictures of the phase drawn, keyed by its blocks' content.
+    /// One texture per picture of the phase shown.
     pictures: Vec<CachedTexture<u64>>,
 }
 
@@ -65,6 +72,7 @@ impl StepThroughView {
     fn show(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         let Some(trace) = ctx.run.trace.clone() else {
             self.text.clear();
+            self.text_key = None;
             self.start_ui(ui, ctx);
             return;
         };
@@ -75,15 +83,20 @@ impl StepThroughView {
         self.navigator_ui(ui, ctx, &trace, &all);
         ui.separator();
         self.choices_ui(ui, ctx, &trace, phase);
-        let mut blocks = step_text::explain(&trace, phase, &ctx.step.selection);
-        if phase == Phase::Check {
-            blocks.extend(self.check(&trace, &ctx.step.selection));
+        let key = (trace.id, ctx.step.phase, ctx.step.selection.clone());
+        if self.text_key.as_ref() != Some(&key) {
+            let mut blocks = step_text::explain(&trace, phase, &ctx.step.selection);
+            if phase == Phase::Check {
+                blocks.extend(self.check(&trace, &ctx.step.selection));
+            }
+            self.text = blocks;
+            self.text_key = Some(key);
+            self.text_generation += 1;
         }
-        let pictures = &mut self.pictures;
+        let (text, pictures, generation) = (&self.text, &mut self.pictures, self.text_generation);
         egui::ScrollArea::vertical()
             .auto_shrink([false, false])
-            .show(ui, |ui| blocks_ui(ui, &blocks, pictures));
-        self.text = blocks;
+            .show(ui, |ui| blocks_ui(ui, text, pictures, generation));
     }
 
     /// Before a step is chosen: what the view does, and the two ways in.
@@ -336,7 +349,13 @@ fn trace_label(trace: &StepTrace) -> usize {
 
 /// Draws the blocks: formulas in a monospace font, tables as grids, pictures with their scale,
 /// summaries with a histogram.
-fn blocks_ui(ui: &mut Ui, blocks: &[Block], pictures: &mut Vec<CachedTexture<u64>>) {
+/// `generation` changes whenever the blocks do: the pictures are remade then and only then.
+fn blocks_ui(
+    ui: &mut Ui,
+    blocks: &[Block],
+    pictures: &mut Vec<CachedTexture<u64>>,
+    generation: u64,
+) {
     let mut picture = 0;
     for (k, block) in blocks.iter().enumerate() {
         match block {
@@ -349,13 +368,11 @@ fn blocks_ui(ui: &mut Ui, blocks: &[Block], pictures: &mut Vec<CachedTexture<u64
                 if pictures.len() <= picture {
                     pictures.push(CachedTexture::new("step-through picture"));
                 }
-                let key = values.iter().fold(*width as u64, |h, v| {
-                    h.wrapping_mul(31).wrapping_add(u64::from(v.to_bits()))
-                });
                 let scale = Scale::fitting(values.iter());
-                let texture = pictures[picture].get(ui, key, egui::TextureOptions::NEAREST, || {
-                    heat::image(values, *width, *height, scale)
-                });
+                let texture =
+                    pictures[picture].get(ui, generation, egui::TextureOptions::NEAREST, || {
+                        heat::image(values, *width, *height, scale)
+                    });
                 picture += 1;
                 ui.label(what);
                 ui.horizontal(|ui| {

@@ -10,6 +10,9 @@ use std::sync::Arc;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, TextureOptions, Ui, Vec2};
 
 use super::StepCursor;
+use super::graph_layout::{
+    Column, ColumnKind, GraphLayout, LayerId, TextRole, columns, node_budget,
+};
 use super::heat::{self, CachedTexture, Scale};
 use super::weights::full_uv;
 use super::{View, ViewContext};
@@ -17,15 +20,6 @@ use crate::nn::LayerSpec;
 use crate::train::protocol::{RunInfo, Snapshot};
 use crate::train::{Phase, StepTrace};
 use crate::ui::palette;
-
-/// Most nodes one column shows (fewer when the view is small: nodes stay readable).
-const MAX_NODES: usize = 16;
-/// Height a node needs, plain and as a picture of its output over the plane.
-const NODE_SPACING: f32 = 22.0;
-const THUMBNAIL_SPACING: f32 = 34.0;
-
-/// A layer of the graph: `None` is the input.
-type LayerId = Option<usize>;
 
 /// What the pointer is over, in the model's own numbers.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,19 +38,6 @@ pub enum GraphReadout {
         to: usize,
         weight: f32,
     },
-}
-
-enum ColumnKind {
-    /// Units as nodes: the shown unit indices (at most MAX_NODES) of `total`.
-    Nodes { shown: Vec<usize>, total: usize },
-    /// A layer too big for nodes (images, conv, pooling).
-    Block,
-}
-
-struct Column {
-    layer: LayerId,
-    title: String,
-    kind: ColumnKind,
 }
 
 /// Columns with the (snapshot, node budget) they were chosen for.
@@ -82,201 +63,6 @@ pub struct GraphView {
     probe_image: Option<CachedTexture<usize>>,
     /// The columns of the last snapshot and node budget (choosing units reads every weight).
     layout: Option<CachedColumns>,
-}
-
-/// The units of a dense layer to show: all if they fit, else the MAX_NODES with the largest
-/// incoming weights (L2 norm), in index order.
-fn strongest_units(weight: Option<&ndarray::Array2<f32>>, total: usize, most: usize) -> Vec<usize> {
-    if total <= most {
-        return (0..total).collect();
-    }
-    let Some(weight) = weight else {
-        return (0..most).collect();
-    };
-    let mut norms: Vec<(usize, f32)> = weight
-        .rows()
-        .into_iter()
-        .enumerate()
-        .map(|(i, row)| (i, row.iter().map(|w| w * w).sum::<f32>()))
-        .collect();
-    norms.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let mut shown: Vec<usize> = norms.iter().take(most).map(|&(i, _)| i).collect();
-    shown.sort_unstable();
-    shown
-}
-
-fn columns(info: &RunInfo, specs: &[LayerSpec], snapshot: &Snapshot, most: usize) -> Vec<Column> {
-    let input_len = info.input_shape.len();
-    let mut columns = vec![Column {
-        layer: None,
-        title: format!("input\n{}", info.input_shape),
-        kind: if info.input_shape.is_flat() && input_len <= MAX_NODES {
-            ColumnKind::Nodes {
-                shown: (0..input_len).collect(),
-                total: input_len,
-            }
-        } else {
-            ColumnKind::Block
-        },
-    }];
-    let mut note = String::new();
-    for (i, (spec, layer)) in specs.iter().zip(&snapshot.layers).enumerate() {
-        match spec {
-            // no data moves: the next column says it was there
-            LayerSpec::Dropout { rate } => note = format!("\ndropout {rate}"),
-            LayerSpec::Flatten => {}
-            LayerSpec::Dense { units, activation } => {
-                // the output layer shows all its units when they fit at all
-                let most = if i + 1 == specs.len() {
-                    MAX_NODES
-                } else {
-                    most
-                };
-                columns.push(Column {
-                    layer: Some(i),
-                    title: format!("{units} {}{note}", activation.name()),
-                    kind: ColumnKind::Nodes {
-                        shown: strongest_units(layer.weight.as_ref(), *units, most),
-                        total: *units,
-                    },
-                });
-                note.clear();
-            }
-            LayerSpec::Conv2d {
-                filters,
-                kernel,
-                activation,
-                ..
-            } => {
-                columns.push(Column {
-                    layer: Some(i),
-                    title: format!(
-                        "conv {filters} {kernel}x{kernel}\n{}{note}",
-                        activation.name()
-                    ),
-                    kind: ColumnKind::Block,
-                });
-                note.clear();
-            }
-            LayerSpec::MaxPool2d { size } => {
-                columns.push(Column {
-                    layer: Some(i),
-                    title: format!("max pool\n{size}x{size}{note}"),
-                    kind: ColumnKind::Block,
-                });
-                note.clear();
-            }
-        }
-    }
-    columns
-}
-
-/// Distance from `p` to the segment a-b.
-fn distance_to_segment(p: Pos2, a: Pos2, b: Pos2) -> f32 {
-    let ab = b - a;
-    let t = ((p - a).dot(ab) / ab.length_sq().max(1e-6)).clamp(0.0, 1.0);
-    (a + ab * t).distance(p)
-}
-
-/// Where the graph's parts go in a rect: a pure function of the columns and the rect.
-#[derive(Clone, Debug, PartialEq)]
-struct GraphLayout {
-    /// The centre line of each column.
-    column_x: Vec<f32>,
-    /// Per column, the shown units with their centres (empty for a block).
-    nodes: Vec<Vec<(usize, Pos2)>>,
-    radius: f32,
-    /// Blocks sit in the middle of their column, this size.
-    block_size: Vec2,
-    /// The band the nodes fill, between the titles and the "+N more" labels.
-    top: f32,
-    bottom: f32,
-    /// Width of one column.
-    step_x: f32,
-}
-
-impl GraphLayout {
-    /// Columns spread over the width (with room on the right for the output labels), titles
-    /// at the top, each column's nodes evenly spaced and centred, one radius for all nodes.
-    fn new(rect: Rect, columns: &[Column], thumbnails: bool) -> Self {
-        let top = rect.top() + 40.0;
-        let bottom = rect.bottom() - 22.0;
-        let step_x = (rect.width() - 56.0).max(60.0) / columns.len().max(1) as f32;
-        let column_x: Vec<f32> = (0..columns.len())
-            .map(|c| rect.left() + step_x * (c as f32 + 0.5))
-            .collect();
-        let mut radius = f32::MAX;
-        let nodes = columns
-            .iter()
-            .zip(&column_x)
-            .map(|(column, &x)| match &column.kind {
-                ColumnKind::Nodes { shown, .. } => {
-                    let spacing = (bottom - top) / shown.len().max(1) as f32;
-                    radius = radius.min(spacing * 0.42);
-                    let start = (top + bottom - spacing * shown.len() as f32) / 2.0 + spacing / 2.0;
-                    shown
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &unit)| (unit, Pos2::new(x, start + spacing * k as f32)))
-                        .collect()
-                }
-                ColumnKind::Block => Vec::new(),
-            })
-            .collect();
-        Self {
-            column_x,
-            nodes,
-            radius: radius.clamp(4.0, if thumbnails { 22.0 } else { 14.0 }),
-            block_size: Vec2::new((step_x * 0.5).clamp(30.0, 110.0), (bottom - top) * 0.5),
-            top,
-            bottom,
-            step_x,
-        }
-    }
-
-    fn block_rect(&self, column: usize) -> Rect {
-        Rect::from_center_size(
-            Pos2::new(self.column_x[column], (self.top + self.bottom) / 2.0),
-            self.block_size,
-        )
-    }
-
-    /// The drawn segment of an edge between two node centres: from the right of one node to
-    /// the left of the other.
-    fn edge(&self, from: Pos2, to: Pos2) -> (Pos2, Pos2) {
-        (
-            from + Vec2::new(self.radius, 0.0),
-            to - Vec2::new(self.radius, 0.0),
-        )
-    }
-
-    /// The node under `p`: (column, unit).
-    fn node_at(&self, p: Pos2) -> Option<(usize, usize)> {
-        self.nodes.iter().enumerate().find_map(|(c, nodes)| {
-            nodes
-                .iter()
-                .find(|(_, at)| at.distance(p) <= self.radius + 2.0)
-                .map(|&(unit, _)| (c, unit))
-        })
-    }
-
-    /// The edge under `p` (within 4 points of its segment, the nearest): (column it enters,
-    /// from unit, to unit).
-    fn edge_at(&self, p: Pos2) -> Option<(usize, usize, usize)> {
-        let mut best: Option<(f32, (usize, usize, usize))> = None;
-        for c in 1..self.nodes.len() {
-            for &(j, to) in &self.nodes[c] {
-                for &(i, from) in &self.nodes[c - 1] {
-                    let (a, b) = self.edge(from, to);
-                    let d = distance_to_segment(p, a, b);
-                    if d < 4.0 && best.is_none_or(|(nearest, _)| d < nearest) {
-                        best = Some((d, (c, i, j)));
-                    }
-                }
-            }
-        }
-        best.map(|(_, edge)| edge)
-    }
 }
 
 /// What the edges show: the latest weights, or while stepping through the step's weights, or
@@ -344,28 +130,59 @@ impl GraphView {
             ui.label("Waiting for the new network...");
             return;
         }
-        let (rect, response) = ui.allocate_exact_size(ui.available_size(), Sense::click());
         let thumbnails = snapshot.plane.is_some();
-        let spacing = if thumbnails {
-            THUMBNAIL_SPACING
-        } else {
-            NODE_SPACING
-        };
-        let most = ((rect.height() - 64.0) / spacing).clamp(3.0, MAX_NODES as f32) as usize;
+        let most = node_budget(ui.available_height(), thumbnails);
         let key = (snapshot.id as usize, most);
         let columns = match &self.layout {
             Some((cached, columns)) if *cached == key => columns.clone(),
             _ => {
-                let columns = Rc::new(columns(info, specs, snapshot, most));
+                let weights: Vec<_> = snapshot.layers.iter().map(|l| l.weight.as_ref()).collect();
+                let name = |outputs, unit| output_label(info, outputs, unit);
+                let columns = Rc::new(columns(info.input_shape, specs, &weights, most, &name));
                 self.layout = Some((key, columns.clone()));
                 columns
             }
         };
-        let layout = GraphLayout::new(rect, &columns, thumbnails);
+        let painter = ui.painter().clone();
+        let measure = move |text: &str, size: f32| {
+            painter
+                .layout_no_wrap(text.to_owned(), FontId::proportional(size), Color32::WHITE)
+                .size()
+        };
+        let width = GraphLayout::min_width(&columns, &measure);
+        if width <= ui.available_width() {
+            let size = ui.available_size();
+            self.draw(ui, size, &columns, &measure, info, snapshot, trace, cursor);
+        } else {
+            // deeper than the view is wide: the columns keep their width and scroll
+            egui::ScrollArea::horizontal()
+                .auto_shrink([false; 2])
+                .show(ui, |ui| {
+                    let size = Vec2::new(width, ui.available_height());
+                    self.draw(ui, size, &columns, &measure, info, snapshot, trace, cursor);
+                });
+        }
+    }
 
+    /// The graph in a `size` rect: hit-test, clicks, then edges, columns and labels.
+    #[allow(clippy::too_many_arguments)]
+    fn draw(
+        &mut self,
+        ui: &mut Ui,
+        size: Vec2,
+        columns: &[Column],
+        measure: &dyn Fn(&str, f32) -> Vec2,
+        info: &RunInfo,
+        snapshot: &Arc<Snapshot>,
+        trace: Option<&StepTrace>,
+        cursor: &mut StepCursor,
+    ) {
+        let thumbnails = snapshot.plane.is_some();
+        let (rect, response) = ui.allocate_exact_size(size, Sense::click());
+        let layout = GraphLayout::new(rect, columns, thumbnails, measure);
         let target = response
             .hover_pos()
-            .and_then(|p| hit_test(&layout, &columns, p));
+            .and_then(|p| hit_test(&layout, columns, p));
         let phase = trace.map(|trace| cursor.current(trace.layers.len()));
         if response.clicked() {
             match (trace, target) {
@@ -408,8 +225,9 @@ impl GraphView {
             (Some(_), Some(trace)) => EdgeValues::StepWeights(trace),
             _ => EdgeValues::Weights,
         };
-        self.paint_edges(ui, &painter, &layout, &columns, snapshot, &edges);
-        self.paint_columns(ui, &painter, rect, &layout, &columns, info, snapshot);
+        self.paint_edges(ui, &painter, &layout, columns, snapshot, &edges);
+        self.paint_columns(ui, &painter, &layout, columns, info, snapshot);
+        paint_texts(ui, &painter, &layout, columns, snapshot);
 
         self.readout = target.and_then(|target| readout(snapshot, target));
         if let Some(readout) = &self.readout {
@@ -482,33 +300,21 @@ impl GraphView {
         }
     }
 
-    /// Each column's title, then its block or its nodes (with biases, output labels and the
-    /// "+N more" label); records where the nodes went.
-    #[allow(clippy::too_many_arguments)]
+    /// Each column's block or its nodes (with biases); records where the nodes went.
     fn paint_columns(
         &mut self,
         ui: &mut Ui,
         painter: &egui::Painter,
-        rect: Rect,
         layout: &GraphLayout,
         columns: &[Column],
         info: &RunInfo,
         snapshot: &Arc<Snapshot>,
     ) {
-        let text_color = ui.visuals().text_color();
         let weak = ui.visuals().weak_text_color();
         let radius = layout.radius;
         for (c, column) in columns.iter().enumerate() {
-            let x = layout.column_x[c];
-            painter.text(
-                Pos2::new(x, rect.top() + 4.0),
-                Align2::CENTER_TOP,
-                &column.title,
-                FontId::proportional(13.0),
-                text_color,
-            );
             match &column.kind {
-                ColumnKind::Block => {
+                ColumnKind::Block { .. } => {
                     let block = layout.block_rect(c);
                     painter.rect_filled(block, 6.0, ui.visuals().faint_bg_color);
                     painter.rect_stroke(
@@ -519,23 +325,9 @@ impl GraphView {
                     );
                     if column.layer.is_none() && !info.input_shape.is_flat() {
                         self.draw_probe_image(ui, painter, block, info, snapshot);
-                    } else if let Some(layer) = column.layer {
-                        let activation = &snapshot.layers[layer].probe_activation;
-                        let active = activation.iter().filter(|&&v| v > 0.0).count();
-                        let share = 100.0 * active as f32 / activation.len().max(1) as f32;
-                        painter.text(
-                            block.center(),
-                            Align2::CENTER_CENTER,
-                            format!(
-                                "{}\n{share:.0}%\nactive",
-                                snapshot.layers[layer].output_shape
-                            ),
-                            FontId::proportional(11.0),
-                            text_color,
-                        );
                     }
                 }
-                ColumnKind::Nodes { total, shown } => {
+                ColumnKind::Nodes { shown, .. } => {
                     let values: Vec<f32> = shown
                         .iter()
                         .map(|&u| activation_of(snapshot, column.layer, u))
@@ -567,7 +359,9 @@ impl GraphView {
                         } else {
                             painter.circle(at, radius, scale.color(values[k]), outline);
                         }
-                        if let Some(bias) = biases.and_then(|b| b.get(unit)) {
+                        if let Some(bias) = biases.and_then(|b| b.get(unit))
+                            && radius >= 4.0
+                        {
                             let corner = Rect::from_min_size(
                                 node_rect.left_bottom() - Vec2::new(radius * 0.25, radius * 0.45),
                                 Vec2::splat((radius * 0.6).max(4.0)),
@@ -580,34 +374,12 @@ impl GraphView {
                                 egui::StrokeKind::Inside,
                             );
                         }
-                        if c + 1 == columns.len() {
-                            painter.text(
-                                at + Vec2::new(radius + 4.0, 0.0),
-                                Align2::LEFT_CENTER,
-                                output_label(info, *total, unit),
-                                FontId::proportional(12.0),
-                                text_color,
-                            );
-                        }
                         self.nodes.push(PlacedNode {
                             layer: column.layer,
                             unit,
                             center: at,
                             radius,
                         });
-                    }
-                    if *total > shown.len() {
-                        // a real label, so that screen readers (and tests) find it
-                        let more = Rect::from_center_size(
-                            Pos2::new(x, layout.bottom + 11.0),
-                            Vec2::new(layout.step_x, 18.0),
-                        );
-                        let text = egui::RichText::new(format!("+{} more", total - shown.len()))
-                            .size(13.0)
-                            .color(weak);
-                        ui.put(more, egui::Label::new(text)).on_hover_text(
-                            "The strongest units (largest incoming weights) are shown",
-                        );
                     }
                 }
             }
@@ -674,6 +446,61 @@ impl GraphView {
         });
         let picture = heat::fit(block.shrink(6.0), shape.width as f32, shape.height as f32);
         painter.image(texture.id(), picture, full_uv(), Color32::WHITE);
+    }
+}
+
+/// Every label where the layout placed it; each column's title band tells its whole story
+/// on hover (titles and counts that had to be shortened included).
+fn paint_texts(
+    ui: &mut Ui,
+    painter: &egui::Painter,
+    layout: &GraphLayout,
+    columns: &[Column],
+    snapshot: &Snapshot,
+) {
+    let text_color = ui.visuals().text_color();
+    let weak = ui.visuals().weak_text_color();
+    for placed in &layout.texts {
+        let font = FontId::proportional(placed.size);
+        let text = match placed.role {
+            TextRole::BlockShare(c) => {
+                let Some(layer) = columns[c].layer else {
+                    continue;
+                };
+                let activation = &snapshot.layers[layer].probe_activation;
+                let active = activation.iter().filter(|&&v| v > 0.0).count();
+                format!(
+                    "{:.0}%",
+                    100.0 * active as f32 / activation.len().max(1) as f32
+                )
+            }
+            TextRole::More(_) => {
+                // a real label, so that screen readers (and tests) find it
+                let text = egui::RichText::new(&placed.text).font(font).color(weak);
+                ui.put(
+                    placed.rect,
+                    egui::Label::new(text).wrap_mode(egui::TextWrapMode::Extend),
+                )
+                .on_hover_text("The strongest units (largest incoming weights) are shown");
+                continue;
+            }
+            _ => placed.text.clone(),
+        };
+        painter.text(
+            placed.rect.center(),
+            Align2::CENTER_CENTER,
+            text,
+            font,
+            text_color,
+        );
+    }
+    for (c, header) in layout.headers.iter().enumerate() {
+        ui.interact(
+            *header,
+            ui.unique_id().with(("column header", c)),
+            Sense::hover(),
+        )
+        .on_hover_text(columns[c].description());
     }
 }
 
@@ -819,78 +646,5 @@ impl View for GraphView {
             trace,
             ctx.step,
         );
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn nodes(layer: LayerId, shown: usize, total: usize) -> Column {
-        Column {
-            layer,
-            title: String::new(),
-            kind: ColumnKind::Nodes {
-                shown: (0..shown).collect(),
-                total,
-            },
-        }
-    }
-
-    fn mlp() -> Vec<Column> {
-        vec![
-            nodes(None, 2, 2),
-            nodes(Some(0), 16, 128),
-            nodes(Some(1), 10, 10),
-        ]
-    }
-
-    #[test]
-    fn nodes_fit_the_rect_in_column_order_without_overlapping() {
-        for rect in [
-            Rect::from_min_size(Pos2::new(10.0, 20.0), Vec2::new(700.0, 500.0)),
-            Rect::from_min_size(Pos2::ZERO, Vec2::new(300.0, 200.0)),
-        ] {
-            let layout = GraphLayout::new(rect, &mlp(), false);
-            assert!(layout.column_x.windows(2).all(|x| x[0] < x[1]));
-            for (c, column) in layout.nodes.iter().enumerate() {
-                for &(_, at) in column {
-                    assert!(rect.contains(at), "{at:?} outside {rect:?}");
-                    assert_eq!(at.x, layout.column_x[c]);
-                }
-                for pair in column.windows(2) {
-                    let gap = pair[1].1.y - pair[0].1.y;
-                    assert!(gap >= 2.0 * layout.radius, "nodes overlap: {gap}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn hit_tests_find_the_node_and_the_edge_under_the_pointer() {
-        let rect = Rect::from_min_size(Pos2::ZERO, Vec2::new(700.0, 500.0));
-        let columns = mlp();
-        let layout = GraphLayout::new(rect, &columns, false);
-        let (unit, at) = layout.nodes[1][5];
-        assert_eq!(
-            hit_test(&layout, &columns, at),
-            Some(Target::Node {
-                layer: Some(0),
-                unit
-            })
-        );
-        // a point a quarter along the drawn edge from input 1 to hidden unit 5
-        let (a, b) = layout.edge(layout.nodes[0][1].1, at);
-        assert!((a.distance(layout.nodes[0][1].1) - layout.radius).abs() < 1e-3);
-        assert!((b.distance(at) - layout.radius).abs() < 1e-3);
-        assert_eq!(
-            hit_test(&layout, &columns, a + (b - a) * 0.25),
-            Some(Target::Edge {
-                layer: 0,
-                from: 1,
-                to: unit
-            })
-        );
-        assert_eq!(hit_test(&layout, &columns, Pos2::new(1.0, 1.0)), None);
     }
 }

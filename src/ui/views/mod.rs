@@ -9,6 +9,7 @@ mod curves;
 mod draw;
 mod gallery;
 mod graph;
+mod graph_layout;
 pub mod heat;
 mod predictions;
 mod step_text;

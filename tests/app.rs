@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backprop_lab::nn::{Activation, LayerSpec, Loss, Padding};
+use backprop_lab::train::health::HealthAlert;
 use backprop_lab::train::protocol::{Command, Snapshot, Speed};
 use backprop_lab::train::{Preset, RunConfig, SettingChange};
 use backprop_lab::ui::{Alert, BackpropLab, CurvesPanel, Launch, Preferences, XAxis, validate};
@@ -28,9 +29,12 @@ fn launch(launch: Launch) -> App {
         .build_eframe(move |cc| BackpropLab::new(cc, launch))
 }
 
+/// `name`'s run without a run length: it trains until paused.
 fn preset(name: &str) -> App {
+    let mut config = RunConfig::from_preset(&Preset::named(name).expect("the preset exists"), 42);
+    config.epochs = None;
     launch(Launch {
-        preset: Some(name.into()),
+        config: Some(config),
         ..Launch::default()
     })
 }
@@ -295,6 +299,23 @@ fn divergence_pauses_says_why_and_reset_starts_again() {
     });
     ready(&mut harness);
     harness.get_by_label("Play").click();
+    // first the loss blows up by orders of magnitude: paused, with the step and the cause
+    step_until(&mut harness, "the loss blows up", |app| {
+        !app.run_view().health.is_empty() && !app.run_view().status.running
+    });
+    let Some(HealthAlert::BlowUp { step, .. }) = harness.state().run_view().health.first().cloned()
+    else {
+        panic!(
+            "expected a blow-up, got {:?}",
+            harness.state().run_view().health
+        );
+    };
+    assert_eq!(step_count(harness.state()), step, "paused right after it");
+    harness.step();
+    harness.get_by_label("The loss blew up: training paused");
+    harness.get_by_label_contains(&format!("The loss blew up at step {step}"));
+    // going on anyway, the loss overflows
+    harness.get_by_label("Play").click();
     step_until(&mut harness, "the run diverges", |app| {
         app.run_view().alert.is_some()
     });
@@ -317,7 +338,12 @@ fn divergence_pauses_says_why_and_reset_starts_again() {
     // the banner names the step and offers a reset
     harness.get_by_label(&format!("Training diverged at step {step} and paused"));
     let resets = harness.get_all_by_label("Reset").count();
-    assert_eq!(resets, 2, "toolbar and banner");
+    let warnings = harness.state().run_view().health.len();
+    assert_eq!(
+        resets,
+        2 + warnings,
+        "toolbar, this banner and each warning's"
+    );
     harness
         .get_all_by_label("Reset")
         .last()
@@ -782,6 +808,7 @@ fn curve_options_set_in_the_panel_are_saved_and_change_what_is_plotted() {
             smoothing: 0.0,
             log_scale: true,
             x_axis: XAxis::Steps,
+            accuracy_zoom: None,
         }
     );
     let drawn = plotted(&curves);

@@ -427,8 +427,20 @@ fn confusion_matrix_sums_to_the_test_set_and_a_cell_lists_exactly_its_examples()
         .filter(|&i| info.test.labels[i] == t && predicted_class(outputs.outputs.row(i)) == p)
         .collect();
     assert_eq!(examples, expected);
-    // the first of them is on screen as a card
+    // the first of them is on screen as a card, the matrix kept at its size
+    harness.step();
     harness.get_by_label(&format!("test sample {}", examples[0]));
+    let kept = harness
+        .state()
+        .views()
+        .get::<ConfusionView>()
+        .grid_rect
+        .expect("drawn");
+    assert_eq!(
+        kept.size(),
+        grid.size(),
+        "the examples go beside the matrix"
+    );
 }
 
 #[test]

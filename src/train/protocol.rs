@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{Array1, Array2};
 
+use super::health::HealthAlert;
 use super::{Evaluation, SettingChange, StepTrace};
 use crate::data::Split;
 use crate::nn::{LayerSpec, Shape};
@@ -28,6 +29,8 @@ pub enum Command {
     /// Pause, then train to the end of the current epoch.
     StepEpoch,
     SetSpeed(Speed),
+    /// Pause on its own when this many epochs are done (`None`: never).
+    SetRunLength(Option<usize>),
     /// A setting that applies from the next batch on, weights untouched.
     Change(SettingChange),
     /// Show the views for this sample: a test image picked in the gallery, or a drawing.
@@ -146,6 +149,15 @@ pub enum Update {
     ManualStep {
         step: u64,
         epochs: f64,
+    },
+    /// Training went wrong in a way the health watch saw; a blow-up also paused it.
+    Health(HealthAlert),
+    /// The ReLU layers (indices) dead on the test batch, after each evaluation.
+    DeadLayers(Vec<usize>),
+    /// The run length was reached: `epochs` epochs done after `step` batches; paused.
+    Finished {
+        step: u64,
+        epochs: usize,
     },
 }
 

@@ -16,6 +16,9 @@ pub struct RunConfig {
     pub layers: Vec<LayerSpec>,
     pub settings: TrainSettings,
     pub seed: u64,
+    /// Epochs after which training pauses on its own (the preset's; `None`: never).
+    #[serde(default)]
+    pub epochs: Option<usize>,
 }
 
 impl RunConfig {
@@ -27,6 +30,7 @@ impl RunConfig {
             layers: preset.layers.clone(),
             settings: preset.settings,
             seed,
+            epochs: Some(preset.epochs),
         }
     }
 

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use super::{Event, SettingChange, StepPhases, StepTrace, TrainSettings};
 use crate::data::{DataError, Dataset};
-use crate::nn::{Network, NetworkError, OptimizerState, Rng, count_correct};
+use crate::nn::{Activation, Network, NetworkError, OptimizerState, Rng, count_correct};
 
 #[derive(Debug, Error)]
 pub enum TrainError {
@@ -267,6 +267,33 @@ impl Trainer {
             correct,
             finished_epoch: (end == n).then(|| self.finish_epoch()),
         })
+    }
+
+    /// The ReLU layers (indices) whose every output is zero on the test batch (the first
+    /// [`EVAL_CHUNK`] test samples): dead layers, through which nothing learns.
+    pub fn dead_layers(&mut self) -> Result<Vec<usize>, TrainError> {
+        let rows = self.data.test.len().min(EVAL_CHUNK);
+        if rows == 0 {
+            return Ok(Vec::new());
+        }
+        self.network
+            .forward(self.data.test.inputs.slice(s![..rows, ..]), None)?;
+        let network = &self.network;
+        Ok((0..network.layers().len())
+            .filter(|&i| {
+                network.layers()[i].activation() == Activation::Relu
+                    && network.activation(i + 1).iter().all(|&v| v <= 0.0)
+            })
+            .collect())
+    }
+
+    /// The largest |dL/dW| of the last batch over every layer's weights (0 without any).
+    pub fn largest_weight_gradient(&self) -> f64 {
+        self.network
+            .params()
+            .flat_map(|p| p.grad_weight.iter())
+            .fold(0.0f32, |m, g| m.max(g.abs()))
+            .into()
     }
 
     /// The training-split rows the next batch will train on.

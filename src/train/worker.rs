@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use ndarray::Array2;
 
+use super::health::{HealthAlert, HealthWatch};
 use super::protocol::{
     Command, EvaluationPoint, LossPoint, RunInfo, Snapshot, Speed, Status, StepSource, TestOutputs,
     Update,
@@ -195,6 +196,11 @@ struct Session<'a> {
     training_secs: f64,
     rate_window: (Instant, usize),
     samples_per_second: f64,
+    health: HealthWatch,
+    /// The step whose gradients the health watch last saw.
+    gradients_checked: u64,
+    /// Epochs after which training pauses on its own.
+    run_length: Option<usize>,
 }
 
 /// The app dropped the worker: the loop ends.
@@ -247,6 +253,9 @@ fn run(
         training_secs: 0.0,
         rate_window: (Instant::now(), 0),
         samples_per_second: 0.0,
+        health: HealthWatch::default(),
+        gradients_checked: 0,
+        run_length: config.epochs,
     };
     session.evaluate();
     session.publish();
@@ -315,7 +324,21 @@ impl Session<'_> {
     /// due; the mode ends with the epoch it was waiting for, or with an error.
     fn run_batch(&mut self) {
         let publishing = self.last_publish.elapsed() >= PUBLISH_INTERVAL;
+        let epoch = self.trainer.epoch();
         if !self.train_batch(publishing) {
+            return;
+        }
+        if self.run_length == Some(self.trainer.epoch()) && epoch != self.trainer.epoch() {
+            self.mode = Mode::Paused;
+            self.outbox.push(Update::Finished {
+                step: self.trainer.step(),
+                epochs: self.trainer.epoch(),
+            });
+        }
+        if !self.running() {
+            // paused by the run length or the health watch
+            self.evaluate();
+            self.publish();
             return;
         }
         if let Mode::UntilEpochEnd(epoch) = self.mode
@@ -371,6 +394,7 @@ impl Session<'_> {
                 self.rate_window = (Instant::now(), 0);
             }
             Command::SetSpeed(speed) => self.speed = speed,
+            Command::SetRunLength(epochs) => self.run_length = epochs,
             Command::Crash => panic!("crash requested"),
             Command::StepThrough(source) => {
                 self.mode = Mode::SteppingThrough(source);
@@ -511,6 +535,13 @@ impl Session<'_> {
                     loss: report.loss as f32,
                 });
                 self.rate_window.1 += report.samples;
+                let learning_rate = self.trainer.settings().optimizer.learning_rate;
+                if let Some(alert) =
+                    self.health
+                        .after_batch(report.step, report.loss, learning_rate)
+                {
+                    self.raise(alert);
+                }
                 true
             }
             Err(error) => {
@@ -518,6 +549,14 @@ impl Session<'_> {
                 false
             }
         }
+    }
+
+    /// Says what the health watch saw; a blow-up pauses training.
+    fn raise(&mut self, alert: HealthAlert) {
+        if alert.pauses() {
+            self.mode = Mode::Paused;
+        }
+        self.outbox.push(Update::Health(alert));
     }
 
     /// Training cannot go on: pause and say why.
@@ -563,19 +602,43 @@ impl Session<'_> {
         }
         match result {
             Ok(Some(test)) if test.loss.is_finite() => {
-                self.outbox.push(Update::Evaluated(EvaluationPoint {
-                    step: self.trainer.step(),
-                    epochs: self.epochs(),
-                    test,
-                }))
+                let (step, epochs) = (self.trainer.step(), self.epochs());
+                self.outbox
+                    .push(Update::Evaluated(EvaluationPoint { step, epochs, test }));
+                let classes = self.trainer.data().classes;
+                if let Some(alert) = self.health.evaluated(step, epochs, test.accuracy, classes) {
+                    self.raise(alert);
+                }
+                self.check_dead_layers();
             }
             Ok(_) => {} // stopped, or a loss the divergence check reports
             Err(error) => self.outbox.push(Update::Failed(error.to_string())),
         }
     }
 
+    /// Which ReLU layers are dead on the test batch now; says so when one joins them.
+    fn check_dead_layers(&mut self) {
+        match self.trainer.dead_layers() {
+            Ok(dead) => {
+                self.outbox.push(Update::DeadLayers(dead.clone()));
+                if let Some(alert) = self.health.dead_layers(self.trainer.step(), dead) {
+                    self.raise(alert);
+                }
+            }
+            Err(error) => self.outbox.push(Update::Failed(error.to_string())),
+        }
+    }
+
     /// Sends the losses so far, the status and a fresh snapshot.
     fn publish(&mut self) {
+        let step = self.trainer.step();
+        if step != self.gradients_checked {
+            self.gradients_checked = step;
+            let largest = self.trainer.largest_weight_gradient();
+            if let Some(alert) = self.health.gradients(step, largest) {
+                self.raise(alert);
+            }
+        }
         let (since, samples) = self.rate_window;
         let window = since.elapsed().as_secs_f64();
         if window >= 0.5 {

@@ -14,6 +14,7 @@ use super::settings_panel::{SettingsAction, SettingsPanel};
 use super::toolbar::{Toolbar, ToolbarAction};
 use super::views::{ViewAction, Views};
 use crate::train::SettingChange;
+use crate::train::health::HealthAlert;
 use crate::train::protocol::{Command, Speed, StepSource, Update};
 use crate::train::worker::Worker;
 use crate::train::{Preset, RunConfig};
@@ -398,6 +399,31 @@ impl BackpropLab {
         }
     }
 
+    /// The error alert, then what the health watch said, then a finished run's summary.
+    fn alerts_ui(&mut self, ui: &mut Ui) {
+        self.alert_ui(ui);
+        for alert in self.run.health.clone() {
+            let title = match alert {
+                HealthAlert::BlowUp { .. } => "The loss blew up: training paused",
+                HealthAlert::DeadLayers { .. } => "Dead layer",
+                HealthAlert::VanishedGradients { .. } => "The gradients vanished",
+                HealthAlert::AtChance { .. } => "Accuracy at chance",
+            };
+            match banner(ui, title, &alert.message(), true) {
+                Some(Choice::Dismiss) => self.run.health.retain(|a| *a != alert),
+                Some(Choice::Reset) => self.toolbar_action(ToolbarAction::Reset),
+                None => {}
+            }
+        }
+        if let Some(summary) = self.run.summary() {
+            match banner(ui, "Run finished", &summary, false) {
+                Some(Choice::Dismiss) => self.run.finished = None,
+                Some(Choice::Reset) => self.toolbar_action(ToolbarAction::Reset),
+                None => {}
+            }
+        }
+    }
+
     fn alert_ui(&mut self, ui: &mut Ui) {
         let Some(alert) = self.run.alert.clone() else {
             return;
@@ -526,7 +552,7 @@ impl eframe::App for BackpropLab {
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            self.alert_ui(ui);
+            self.alerts_ui(ui);
             let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
             let actions = self.views.ui(
                 ui,
@@ -544,4 +570,56 @@ impl eframe::App for BackpropLab {
         self.preferences.curves = self.views.curves().clone();
         eframe::set_value(storage, PREFERENCES_KEY, &self.preferences);
     }
+}
+
+/// What a banner's buttons ask for.
+enum Choice {
+    Dismiss,
+    Reset,
+}
+
+/// A message above the views, red for a warning, with Reset and Dismiss.
+fn banner(ui: &mut Ui, title: &str, message: &str, warning: bool) -> Option<Choice> {
+    let (fill, stroke, text) = if warning {
+        (
+            palette::ALERT_BACKGROUND,
+            palette::ALERT,
+            egui::Color32::WHITE,
+        )
+    } else {
+        (
+            ui.visuals().faint_bg_color,
+            ui.visuals().selection.stroke.color,
+            ui.visuals().text_color(),
+        )
+    };
+    let mut choice = None;
+    egui::Frame::new()
+        .fill(fill)
+        .stroke(egui::Stroke::new(1.5, stroke))
+        .inner_margin(8.0)
+        .corner_radius(4.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(title).strong().color(text));
+            ui.label(RichText::new(message).color(text));
+            ui.horizontal(|ui| {
+                if ui
+                    .button("Reset")
+                    .on_hover_text("Start again from new initial weights")
+                    .clicked()
+                {
+                    choice = Some(Choice::Reset);
+                }
+                if ui
+                    .button("Dismiss")
+                    .on_hover_text("Hide this message; the run stays as it is")
+                    .clicked()
+                {
+                    choice = Some(Choice::Dismiss);
+                }
+            });
+        });
+    ui.add_space(6.0);
+    choice
 }

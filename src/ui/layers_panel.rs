@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use egui::{Grid, RichText, Ui};
 
+use super::views::heat::counted;
 use crate::train::protocol::{LayerSnapshot, RunInfo, Snapshot};
 
 fn mean_abs<'a>(values: impl Iterator<Item = &'a f32>) -> f64 {
@@ -12,6 +13,20 @@ fn mean_abs<'a>(values: impl Iterator<Item = &'a f32>) -> f64 {
         (s + f64::from(v.abs()), n + 1)
     });
     if count == 0 { 0.0 } else { sum / count as f64 }
+}
+
+/// The run in one line ("mnist: 7500 training samples and 1500 test samples of 28x28x1, 10
+/// classes; 101770 parameters"), every noun in the number it counts.
+fn summary(info: &RunInfo) -> String {
+    format!(
+        "{}: {} and {} of {}, {}; {}",
+        info.dataset,
+        counted(info.train_samples, "training sample", "training samples"),
+        counted(info.test_samples, "test sample", "test samples"),
+        info.input_shape,
+        counted(info.classes, "class", "classes"),
+        counted(info.parameter_count, "parameter", "parameters"),
+    )
 }
 
 /// One row of the table, worked out once per snapshot (a CNN has 700k weights to go through).
@@ -56,15 +71,7 @@ impl LayersPanel {
             ui.label("Loading the data…");
             return;
         };
-        ui.label(format!(
-            "{}: {} training and {} test samples of {}, {} classes; {} parameters",
-            info.dataset,
-            info.train_samples,
-            info.test_samples,
-            info.input_shape,
-            info.classes,
-            info.parameter_count
-        ));
+        ui.label(summary(info));
         let Some(snapshot) = snapshot else {
             return;
         };
@@ -97,5 +104,46 @@ impl LayersPanel {
                 ui.end_row();
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Split;
+    use crate::nn::Shape;
+
+    fn info(train_samples: usize, test_samples: usize, classes: usize) -> RunInfo {
+        RunInfo {
+            dataset: "xor".into(),
+            input_shape: Shape::flat(2),
+            classes,
+            train_samples,
+            test_samples,
+            parameter_count: 1,
+            summary: String::new(),
+            test: Arc::new(Split {
+                inputs: ndarray::Array2::zeros((test_samples, 2)),
+                labels: vec![0; test_samples],
+            }),
+            train_points: None,
+        }
+    }
+
+    #[test]
+    fn the_summary_counts_in_the_right_number() {
+        let one = summary(&info(1, 1, 1));
+        assert!(
+            one.contains("1 training sample and 1 test sample of")
+                && one.contains("1 class;")
+                && one.ends_with("1 parameter"),
+            "{one}"
+        );
+        let many = summary(&info(4, 2, 2));
+        assert!(
+            many.contains("4 training samples and 2 test samples of")
+                && many.contains("2 classes;"),
+            "{many}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::train::StepTrace;
+use crate::train::health::HealthAlert;
 use crate::train::protocol::{EvaluationPoint, RunInfo, Status, Update};
 
 use super::series::Series;
@@ -40,6 +41,12 @@ pub struct RunView {
     pub test_accuracy: Series,
     pub markers: Vec<Marker>,
     pub alert: Option<Alert>,
+    /// What the health watch said, newest last, one per kind (dismissed ones removed).
+    pub health: Vec<HealthAlert>,
+    /// The ReLU layers dead on the test batch at the last evaluation.
+    pub dead_layers: Vec<usize>,
+    /// The run length was reached: (step, epochs); cleared when training goes on.
+    pub finished: Option<(u64, usize)>,
     /// The step being stepped through, as the trainer recorded it.
     pub trace: Option<Arc<StepTrace>>,
 }
@@ -54,6 +61,9 @@ impl Default for RunView {
             test_accuracy: Series::new(CURVE_CAPACITY),
             markers: Vec::new(),
             alert: None,
+            health: Vec::new(),
+            dead_layers: Vec::new(),
+            finished: None,
             trace: None,
         }
     }
@@ -85,14 +95,54 @@ impl RunView {
             }),
             Update::Traced(trace) => self.trace = Some(trace),
             Update::StepThroughEnded => self.trace = None,
-            Update::Status(status) => self.status = status,
+            Update::Status(status) => {
+                if status.running {
+                    self.finished = None;
+                }
+                self.status = status;
+            }
+            Update::Health(alert) => {
+                let kind = std::mem::discriminant(&alert);
+                self.health.retain(|a| std::mem::discriminant(a) != kind);
+                self.health.push(alert);
+            }
+            Update::DeadLayers(layers) => self.dead_layers = layers,
+            Update::Finished { step, epochs } => self.finished = Some((step, epochs)),
             Update::Diverged { step, message } => {
+                // the overflow supersedes the blow-up that led to it
+                self.health
+                    .retain(|a| !matches!(a, HealthAlert::BlowUp { .. }));
                 self.alert = Some(Alert::Diverged { step, message })
             }
             Update::Failed(message) => self.alert = Some(Alert::Failed(message)),
             Update::Crashed(message) => self.alert = Some(Alert::Crashed(message)),
             Update::Refused { message, .. } => self.alert = Some(Alert::Refused(message)),
         }
+    }
+
+    /// A few words on a finished run: its length and where the test curves ended and peaked.
+    pub fn summary(&self) -> Option<String> {
+        let (step, epochs) = self.finished?;
+        let mut text = format!(
+            "Finished {epochs} epochs ({step} steps) in {}.",
+            super::toolbar::format_duration(self.status.training_secs)
+        );
+        let accuracy = self.test_accuracy.points();
+        if let (Some(last), Some(best)) = (
+            accuracy.last(),
+            accuracy.iter().max_by(|a, b| a.value.total_cmp(&b.value)),
+        ) {
+            text += &format!(
+                " Test accuracy {:.1}% (best {:.1}% at step {:.0}).",
+                last.value * 100.0,
+                best.value * 100.0,
+                best.step
+            );
+        }
+        if let Some(loss) = self.test_loss.points().last() {
+            text += &format!(" Test loss {:.4}.", loss.value);
+        }
+        Some(text + " Play goes on training; Reset starts again.")
     }
 
     /// The most recent test evaluation's accuracy, if any.

@@ -29,5 +29,6 @@ pub fn diverging_run() -> RunConfig {
             batch_size: 16,
         },
         seed: 2,
+        epochs: None,
     }
 }

@@ -5,13 +5,14 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use egui::scroll_area::ScrollSource;
 use egui::{
     Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Stroke, TextureOptions, Ui, Vec2,
 };
 use ndarray::{Array1, Axis};
 
 use super::graph::digit_picture;
-use super::heat::CachedTexture;
+use super::heat::{self, CachedTexture};
 use super::predictions;
 use super::{View, ViewAction, ViewContext};
 use crate::data::DataError;
@@ -25,6 +26,17 @@ pub const RASTER_SIDE: usize = 140;
 /// Brush radius as a fraction of the canvas side: a digit drawn across most of the canvas gets
 /// MNIST's stroke thickness (about 1/8 of the digit's height).
 pub const BRUSH: f32 = 0.045;
+/// The smallest canvas side: room enough to draw a digit with the mouse.
+const MIN_CANVAS: f32 = 120.0;
+/// The narrowest the preview and the bars go beside the canvas; narrower, they go under it.
+const MIN_PANEL: f32 = 150.0;
+/// The widest the bar chart gets.
+const MAX_CHART_WIDTH: f32 = 420.0;
+/// Text sizes of the probabilities over the bars and of the class names under them.
+const PROBABILITY_FONT_SIZE: f32 = 10.0;
+const CLASS_FONT_SIZE: f32 = 13.0;
+/// Space kept between two labels side by side.
+const LABEL_GAP: f32 = 2.0;
 
 /// What the panel classifies.
 #[derive(Clone, Debug, PartialEq)]
@@ -123,10 +135,135 @@ pub fn unavailable(info: &RunInfo) -> Option<String> {
     (shape != Shape::image(SIDE, SIDE, 1) && shape != Shape::flat(SIDE * SIDE)).then(|| {
         format!(
             "Drawing needs a network that takes a 28x28 image, as the MNIST presets do; \
-             this one takes {shape} ({} values per sample).",
-            shape.len()
+             this one takes {shape} ({} per sample).",
+            heat::counted(shape.len(), "value", "values")
         )
     })
+}
+
+/// Where the canvas and the panel beside or under it (preview, prediction, bars) go.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct DrawLayout {
+    canvas_side: f32,
+    /// The panel is beside the canvas, `gap` to its right (else under it).
+    beside: bool,
+    panel_width: f32,
+}
+
+impl DrawLayout {
+    /// The canvas and the panel in `space`, `gap` apart: side by side when the width holds a
+    /// canvas of [`MIN_CANVAS`] and a panel of [`MIN_PANEL`], the canvas then 45% of the width;
+    /// else the canvas over the panel, as wide as the view. The canvas is never smaller than
+    /// [`MIN_CANVAS`] (nor wider than the view): a short view scrolls.
+    fn new(space: Vec2, gap: f32) -> Self {
+        let width = space.x.max(0.0);
+        if width >= MIN_CANVAS + gap + MIN_PANEL {
+            let side = (width * 0.45)
+                .min(space.y)
+                .max(MIN_CANVAS)
+                .min(width - gap - MIN_PANEL);
+            Self {
+                canvas_side: side,
+                beside: true,
+                panel_width: width - side - gap,
+            }
+        } else {
+            let side = (space.y * 0.6).min(width).max(MIN_CANVAS).min(width);
+            Self {
+                canvas_side: side,
+                beside: false,
+                panel_width: width,
+            }
+        }
+    }
+}
+
+/// A text of the bar chart: where it goes and its size in points.
+#[derive(Clone, Debug, PartialEq)]
+struct ChartLabel {
+    text: String,
+    rect: Rect,
+    font_size: f32,
+}
+
+/// The bar chart of class probabilities: each class's slot and the filled part of it, the
+/// probabilities over the bars and the class names under them.
+#[derive(Clone, Debug, PartialEq)]
+struct BarChart {
+    slots: Vec<Rect>,
+    fills: Vec<Rect>,
+    labels: Vec<ChartLabel>,
+}
+
+impl BarChart {
+    /// Lays out one bar per probability in `rect`, in columns of equal width; `measure(text,
+    /// size)` is a text's size. A probability label is "12%" where that fits its column, "12"
+    /// where only the number does, and left out where neither does or the probability is under
+    /// 0.5%; a class name is left out where it does not fit. Every label is centred on its
+    /// column and narrower than it by [`LABEL_GAP`], so that none overlaps another, and all stay
+    /// inside `rect`.
+    fn new(
+        rect: Rect,
+        probabilities: &[f32],
+        names: &[String],
+        measure: impl Fn(&str, f32) -> Vec2,
+    ) -> Self {
+        let column = rect.width() / probabilities.len().max(1) as f32;
+        let top_room = measure("100%", PROBABILITY_FONT_SIZE).y + 1.0;
+        let bottom_room = measure("0", CLASS_FONT_SIZE).y + 2.0;
+        // where the bars stand: the probabilities over them, the names under them
+        let bars_top = rect.top() + top_room;
+        let bars = Rect::from_x_y_ranges(
+            rect.x_range(),
+            bars_top..=(rect.bottom() - bottom_room).max(bars_top),
+        );
+        // a label's size, if it fits its column
+        let fits = |text: &str, font_size: f32| {
+            let size = measure(text, font_size);
+            (size.x <= column - LABEL_GAP).then_some(size)
+        };
+        let mut chart = Self {
+            slots: Vec::new(),
+            fills: Vec::new(),
+            labels: Vec::new(),
+        };
+        for (class, &p) in probabilities.iter().enumerate() {
+            let left = rect.left() + column * class as f32;
+            let slot =
+                Rect::from_x_y_ranges(left + column * 0.15..=left + column * 0.85, bars.y_range());
+            let fill_top = slot.bottom() - slot.height() * p.clamp(0.0, 1.0);
+            let fill = Rect::from_x_y_ranges(slot.x_range(), fill_top..=slot.bottom());
+            let centred = |size: Vec2, top: f32| {
+                Rect::from_min_size(Pos2::new(slot.center().x - size.x / 2.0, top), size)
+            };
+            if let Some(name) = names.get(class)
+                && let Some(size) = fits(name.as_str(), CLASS_FONT_SIZE)
+            {
+                chart.labels.push(ChartLabel {
+                    text: name.clone(),
+                    rect: centred(size, bars.bottom() + 2.0),
+                    font_size: CLASS_FONT_SIZE,
+                });
+            }
+            let percent = (p * 100.0).round();
+            if percent >= 1.0 {
+                let number = format!("{percent:.0}");
+                let label = [format!("{number}%"), number]
+                    .into_iter()
+                    .find_map(|text| Some((fits(text.as_str(), PROBABILITY_FONT_SIZE)?, text)));
+                if let Some((size, text)) = label {
+                    chart.labels.push(ChartLabel {
+                        text,
+                        rect: centred(size, fill_top - 1.0 - size.y),
+                        font_size: PROBABILITY_FONT_SIZE,
+                    });
+                }
+            }
+            chart.slots.push(slot);
+            chart.fills.push(fill);
+        }
+        chart
+    }
 }
 
 impl DrawView {
@@ -253,6 +390,24 @@ impl DrawView {
             );
             return None;
         }
+        // a view too short for the canvas and the bars scrolls; a drag draws, never scrolls
+        egui::ScrollArea::vertical()
+            .id_salt("draw")
+            .auto_shrink([false, false])
+            .scroll_source(ScrollSource::SCROLL_BAR | ScrollSource::MOUSE_WHEEL)
+            .show(ui, |ui| self.body(ui, info, specs, snapshot))
+            .inner
+    }
+
+    /// The buttons, then the canvas with the preview, the prediction and the bars beside it or
+    /// under it.
+    fn body(
+        &mut self,
+        ui: &mut Ui,
+        info: &RunInfo,
+        specs: &[LayerSpec],
+        snapshot: Option<&Arc<Snapshot>>,
+    ) -> Option<Probe> {
         let mut probe = None;
         ui.horizontal_wrapped(|ui| {
             if ui
@@ -310,33 +465,42 @@ impl DrawView {
             self.classify(specs, info, snapshot);
         }
 
-        let space = ui.available_size();
-        let side = (space.x * 0.45).min(space.y - 24.0).max(120.0);
-        ui.horizontal_top(|ui| {
-            self.canvas(ui, side);
-            ui.vertical(|ui| {
-                ui.label(RichText::new("What the network sees (28x28)").weak());
-                let preview_side = (side * 0.4).clamp(56.0, 160.0);
-                let (rect, _) = ui.allocate_exact_size(Vec2::splat(preview_side), Sense::hover());
-                if let Some(input) = &self.input {
-                    let texture =
-                        self.preview
-                            .get(ui, self.revision, TextureOptions::NEAREST, || {
-                                digit_picture(input, SIDE, SIDE, 1)
-                            });
-                    ui.painter().image(
-                        texture.id(),
-                        rect,
-                        super::weights::full_uv(),
-                        Color32::WHITE,
-                    );
-                } else {
-                    ui.painter().rect_filled(rect, 2.0, Color32::BLACK);
-                }
-                self.bars(ui, info, (space.x - side - 24.0).max(120.0));
+        let layout = DrawLayout::new(ui.available_size(), ui.spacing().item_spacing.x);
+        if layout.beside {
+            ui.horizontal_top(|ui| {
+                self.canvas(ui, layout.canvas_side);
+                ui.vertical(|ui| self.panel(ui, info, layout));
             });
-        });
+        } else {
+            self.canvas(ui, layout.canvas_side);
+            self.panel(ui, info, layout);
+        }
         probe
+    }
+
+    /// What the network sees, its prediction and the bars, `layout.panel_width` wide.
+    fn panel(&mut self, ui: &mut Ui, info: &RunInfo, layout: DrawLayout) {
+        ui.label(RichText::new("What the network sees (28x28)").weak());
+        let preview_side = (layout.canvas_side * 0.4)
+            .clamp(56.0, 160.0)
+            .min(layout.panel_width);
+        let (rect, _) = ui.allocate_exact_size(Vec2::splat(preview_side), Sense::hover());
+        if let Some(input) = &self.input {
+            let texture = self
+                .preview
+                .get(ui, self.revision, TextureOptions::NEAREST, || {
+                    digit_picture(input, SIDE, SIDE, 1)
+                });
+            ui.painter().image(
+                texture.id(),
+                rect,
+                super::weights::full_uv(),
+                Color32::WHITE,
+            );
+        } else {
+            ui.painter().rect_filled(rect, 2.0, Color32::BLACK);
+        }
+        self.bars(ui, info, layout.panel_width);
     }
 
     fn canvas(&mut self, ui: &mut Ui, side: f32) {
@@ -417,47 +581,33 @@ impl DrawView {
         );
         // ten vertical bars, as compact as a projector needs them legible
         let height = (ui.available_height() - 6.0).clamp(60.0, 200.0);
-        let (rect, _) = ui.allocate_exact_size(Vec2::new(width.min(420.0), height), Sense::hover());
+        let size = Vec2::new(width.min(MAX_CHART_WIDTH), height);
+        let (rect, _) = ui.allocate_exact_size(size, Sense::hover());
         let painter = ui.painter_at(rect);
-        let text = ui.visuals().text_color();
-        let column = rect.width() / probabilities.len() as f32;
-        let chart = Rect::from_min_max(
-            rect.min + Vec2::new(0.0, 14.0),
-            rect.max - Vec2::new(0.0, 16.0),
-        );
-        for (class, &p) in probabilities.iter().enumerate() {
-            let x = rect.left() + column * class as f32;
-            let slot =
-                Rect::from_x_y_ranges(x + column * 0.15..=x + column * 0.85, chart.y_range());
-            painter.rect_filled(slot, 2.0, ui.visuals().extreme_bg_color);
+        let names: Vec<String> = (0..probabilities.len())
+            .map(|k| predictions::class_name(info, k).replace("class ", ""))
+            .collect();
+        let measure =
+            |text: &str, size: f32| heat::text_size(&painter, text, &FontId::proportional(size));
+        let chart = BarChart::new(rect, probabilities, &names, measure);
+        for (class, (slot, fill)) in chart.slots.iter().zip(&chart.fills).enumerate() {
+            painter.rect_filled(*slot, 2.0, ui.visuals().extreme_bg_color);
             let color = if class == best {
                 palette::POSITIVE
             } else {
                 palette::POSITIVE.gamma_multiply(0.55)
             };
-            let top = slot.bottom() - slot.height() * p.clamp(0.0, 1.0);
-            painter.rect_filled(
-                Rect::from_x_y_ranges(slot.x_range(), top..=slot.bottom()),
-                2.0,
-                color,
-            );
-            let name = predictions::class_name(info, class).replace("class ", "");
+            painter.rect_filled(*fill, 2.0, color);
+        }
+        let text = ui.visuals().text_color();
+        for label in chart.labels {
             painter.text(
-                Pos2::new(slot.center().x, chart.bottom() + 2.0),
-                Align2::CENTER_TOP,
-                name,
-                FontId::proportional(13.0),
+                label.rect.min,
+                Align2::LEFT_TOP,
+                label.text,
+                FontId::proportional(label.font_size),
                 text,
             );
-            if p >= 0.005 {
-                painter.text(
-                    Pos2::new(slot.center().x, top - 1.0),
-                    Align2::CENTER_BOTTOM,
-                    format!("{:.0}%", p * 100.0),
-                    FontId::proportional(10.0),
-                    text,
-                );
-            }
         }
     }
 }
@@ -480,5 +630,129 @@ impl View for DrawView {
         if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot) {
             ctx.actions.push(ViewAction::SetProbe(probe));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::views::heat::test_fonts::with_fonts;
+
+    #[test]
+    fn the_canvas_and_the_panel_share_the_width_without_overflowing() {
+        let gap = 8.0;
+        for width in (100..=1200).step_by(10) {
+            for height in (60..=900).step_by(30) {
+                let (width, height) = (width as f32, height as f32);
+                let layout = DrawLayout::new(Vec2::new(width, height), gap);
+                let what = format!("{width}x{height}: {layout:?}");
+                assert!(layout.canvas_side <= width, "{what}");
+                assert!(layout.canvas_side >= MIN_CANVAS.min(width), "{what}");
+                if layout.beside {
+                    assert!(layout.canvas_side >= MIN_CANVAS, "{what}");
+                    assert!(layout.panel_width >= MIN_PANEL, "{what}");
+                    let used = layout.canvas_side + gap + layout.panel_width;
+                    assert!((used - width).abs() < 1e-3, "{what}");
+                } else {
+                    assert_eq!(layout.panel_width, width, "{what}");
+                }
+            }
+        }
+        // a tile 250 points wide used to get a 120-point canvas and 120-point bars side by side
+        assert!(!DrawLayout::new(Vec2::new(238.0, 150.0), gap).beside);
+        assert!(DrawLayout::new(Vec2::new(700.0, 400.0), gap).beside);
+    }
+
+    /// Ten probabilities summing to 1 that put `peak` on class 3, the rest spread unevenly.
+    fn probabilities(peak: f32) -> Vec<f32> {
+        let weights = [3.0, 1.0, 0.2, 0.0, 2.0, 0.05, 1.0, 0.5, 0.01, 1.2];
+        let sum: f32 = weights.iter().sum();
+        let mut p: Vec<f32> = weights.iter().map(|w| w / sum * (1.0 - peak)).collect();
+        p[3] = peak;
+        p
+    }
+
+    #[test]
+    fn bar_labels_never_overlap_and_stay_inside_the_chart() {
+        let names: Vec<String> = (0..10).map(|k| k.to_string()).collect();
+        let cases = [
+            vec![0.1; 10],
+            vec![0.1, 0.1, 0.12, 0.08, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
+            probabilities(0.97),
+            probabilities(0.4),
+            probabilities(1.0),
+        ];
+        with_fonts(|measure| {
+            for width in (120..=800).step_by(4) {
+                for height in [60.0, 120.0, 200.0] {
+                    let rect = Rect::from_min_size(
+                        Pos2::new(300.0, 100.0),
+                        Vec2::new(width as f32, height),
+                    );
+                    for p in &cases {
+                        let chart = BarChart::new(rect, p, &names, measure);
+                        let labels = &chart.labels;
+                        let what = format!("{width}x{height} {p:?}");
+                        for (k, a) in labels.iter().enumerate() {
+                            let inside = rect.expand(1e-3).contains_rect(a.rect);
+                            assert!(inside, "{what}: {a:?}");
+                            for b in &labels[k + 1..] {
+                                let overlap = a.rect.intersect(b.rect).is_positive();
+                                assert!(!overlap, "{what}: {a:?} and {b:?}");
+                            }
+                        }
+                        // every class is named under its bar
+                        let named = labels
+                            .iter()
+                            .filter(|l| l.font_size == CLASS_FONT_SIZE)
+                            .count();
+                        assert_eq!(named, 10, "{what}");
+                        // a probability label stands over its own bar
+                        for label in labels.iter().filter(|l| l.font_size != CLASS_FONT_SIZE) {
+                            let fill = chart
+                                .fills
+                                .iter()
+                                .find(|f| f.x_range().contains(label.rect.center().x))
+                                .expect("over a bar");
+                            assert!(label.rect.bottom() <= fill.top(), "{what}: {label:?}");
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn bar_labels_shorten_before_they_go() {
+        let names: Vec<String> = (0..10).map(|k| k.to_string()).collect();
+        let rect = |width: f32| Rect::from_min_size(Pos2::ZERO, Vec2::new(width, 150.0));
+        let p = vec![0.1, 0.1, 0.12, 0.08, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
+        with_fonts(|measure| {
+            let texts = |width: f32| -> Vec<String> {
+                BarChart::new(rect(width), &p, &names, measure)
+                    .labels
+                    .into_iter()
+                    .filter(|l| l.font_size == PROBABILITY_FONT_SIZE)
+                    .map(|l| l.text)
+                    .collect()
+            };
+            // wide: every bar says its percentage
+            let wide = texts(800.0);
+            assert_eq!(wide.len(), 10);
+            assert!(wide.iter().all(|t| t.ends_with('%')), "{wide:?}");
+            assert_eq!(wide[2], "12%");
+            // narrower, the labels lose the % sign before they are left out
+            let shortened = (100..800)
+                .rev()
+                .map(|width| texts(width as f32))
+                .find(|t| t.iter().any(|t| !t.ends_with('%')))
+                .expect("a width where only the numbers fit");
+            let numbers: Vec<&str> = shortened.iter().map(|t| t.trim_end_matches('%')).collect();
+            assert_eq!(
+                numbers,
+                ["10", "10", "12", "8", "10", "10", "10", "10", "10", "10"],
+                "{shortened:?}"
+            );
+        });
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use egui::Ui;
 
+use super::heat;
 use super::predictions::{self, TestImages};
 use super::{View, ViewAction, ViewContext};
 use crate::nn::predicted_class;
@@ -45,9 +46,9 @@ impl GalleryView {
             ui.checkbox(&mut self.only_mistakes, "Only mistakes")
                 .on_hover_text("Show only the test samples the model gets wrong");
             ui.label(format!(
-                "{} of {} test samples, predictions at step {}; probe: {}",
+                "{} of {}, predictions at step {}; probe: {}",
                 shown.len(),
-                labels.len(),
+                heat::counted(labels.len(), "test sample", "test samples"),
                 outputs.step,
                 snapshot.probe.name
             ));

@@ -48,13 +48,13 @@ impl Column {
     /// The whole story of the column, for its hover text.
     pub fn description(&self) -> String {
         let mut text = self.title.join(", ");
-        if let ColumnKind::Nodes { shown, total } = &self.kind {
-            if *total > shown.len() {
-                text += &format!(
-                    "\n{} of {total} units shown (the largest incoming weights)",
-                    shown.len()
-                );
-            }
+        if let ColumnKind::Nodes { shown, total } = &self.kind
+            && *total > shown.len()
+        {
+            text += &format!(
+                "\n{} of {total} units shown (the largest incoming weights)",
+                shown.len()
+            );
         }
         text
     }

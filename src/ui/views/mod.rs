@@ -50,6 +50,11 @@ pub trait View: Any {
     fn unavailable(&self, _info: &RunInfo) -> Option<&'static str> {
         None
     }
+    /// The smallest tile it is readable in: smaller, the views tile in fewer columns and
+    /// scroll.
+    fn min_size(&self) -> Vec2 {
+        Vec2::new(260.0, 190.0)
+    }
     /// Draws the view into `ui`.
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>);
 }
@@ -116,6 +121,8 @@ pub struct Views {
     views: Vec<Box<dyn View>>,
     images: TestImages,
     pub step: StepCursor,
+    /// Each shown view's tile as the last frame placed it (id, rect on screen).
+    pub tiles: Vec<(&'static str, Rect)>,
 }
 
 impl Default for Views {
@@ -124,8 +131,28 @@ impl Default for Views {
             views: registry(),
             images: TestImages::default(),
             step: StepCursor::default(),
+            tiles: Vec::new(),
         }
     }
+}
+
+/// How `n` tiles of at least `min` each share `area`: (columns, tile size). As many columns
+/// as suit the area's shape and fit side by side; the tiles fill the height unless that makes
+/// them shorter than `min`, and then the whole grid is taller than `area` (it scrolls).
+fn grid(n: usize, area: Vec2, min: Vec2, gap: f32) -> (usize, Vec2) {
+    let fits = |columns: usize| (area.x - gap * (columns - 1) as f32) / columns as f32 >= min.x;
+    let columns = (1..=columns_for(n, area.x / area.y.max(1.0)))
+        .rev()
+        .find(|&c| fits(c))
+        .unwrap_or(1);
+    let rows = n.div_ceil(columns);
+    let width = (area.x - gap * (columns - 1) as f32) / columns as f32;
+    let height = (area.y - gap * (rows - 1) as f32) / rows as f32;
+    // whole points: a grid that fits never shows a scroll bar for a rounding error
+    (
+        columns,
+        Vec2::new(width.max(min.x).floor(), height.max(min.y).floor()),
+    )
 }
 
 /// Columns for `n` tiles in a space of `aspect` (width / height).
@@ -195,12 +222,16 @@ impl Views {
             ui.put(area, egui::Label::new("Switch a view on above."));
             return actions;
         }
-        let columns = columns_for(visible.len(), area.aspect_ratio());
-        let rows = visible.len().div_ceil(columns);
         let gap = 8.0;
-        let cell = Vec2::new(
-            (area.width() - gap * (columns - 1) as f32) / columns as f32,
-            (area.height() - gap * (rows - 1) as f32) / rows as f32,
+        let min = visible
+            .iter()
+            .map(|&i| self.views[i].min_size())
+            .fold(Vec2::ZERO, Vec2::max);
+        let (columns, cell) = grid(visible.len(), area.size(), min, gap);
+        let rows = visible.len().div_ceil(columns);
+        let content = Vec2::new(
+            (cell.x + gap) * columns as f32 - gap,
+            (cell.y + gap) * rows as f32 - gap,
         );
         let mut ctx = ViewContext {
             run,
@@ -209,24 +240,37 @@ impl Views {
             step: &mut self.step,
             actions: &mut actions,
         };
-        for (k, index) in visible.into_iter().enumerate() {
-            let (row, column) = (k / columns, k % columns);
-            let rect = Rect::from_min_size(
-                area.min + Vec2::new((cell.x + gap) * column as f32, (cell.y + gap) * row as f32),
-                cell,
-            );
-            let view = &mut self.views[index];
-            let mut tile = ui.new_child(UiBuilder::new().max_rect(rect).id_salt(view.id()));
-            tile.set_clip_rect(rect.intersect(ui.clip_rect()));
-            egui::Frame::group(tile.style())
-                .inner_margin(6.0)
-                .show(&mut tile, |ui| {
-                    ui.set_min_size(ui.available_size());
-                    ui.set_max_width(ui.available_width());
-                    ui.label(RichText::new(view.title()).strong().size(15.0));
-                    view.ui(ui, &mut ctx);
-                });
-        }
+        self.tiles.clear();
+        let mut tiles_ui = ui.new_child(UiBuilder::new().max_rect(area));
+        egui::ScrollArea::both()
+            .id_salt("views")
+            .auto_shrink([false; 2])
+            .show(&mut tiles_ui, |ui| {
+                let (grid_rect, _) = ui.allocate_exact_size(content, egui::Sense::hover());
+                for (k, &index) in visible.iter().enumerate() {
+                    let (row, column) = (k / columns, k % columns);
+                    let rect = Rect::from_min_size(
+                        grid_rect.min
+                            + Vec2::new(
+                                (cell.x + gap) * column as f32,
+                                (cell.y + gap) * row as f32,
+                            ),
+                        cell,
+                    );
+                    let view = &mut self.views[index];
+                    self.tiles.push((view.id(), rect));
+                    let mut tile = ui.new_child(UiBuilder::new().max_rect(rect).id_salt(view.id()));
+                    tile.set_clip_rect(rect.intersect(ui.clip_rect()));
+                    egui::Frame::group(tile.style())
+                        .inner_margin(6.0)
+                        .show(&mut tile, |ui| {
+                            ui.set_min_size(ui.available_size());
+                            ui.set_max_width(ui.available_width());
+                            ui.label(RichText::new(view.title()).strong().size(15.0));
+                            view.ui(ui, &mut ctx);
+                        });
+                }
+            });
         actions
     }
 
@@ -259,5 +303,29 @@ impl Views {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_keep_their_minimum_size_in_fewer_columns_and_fill_the_area_when_they_fit() {
+        let min = Vec2::new(260.0, 190.0);
+        // roomy: three columns filling the area exactly (to the point)
+        let (columns, cell) = grid(6, Vec2::new(1500.0, 800.0), min, 8.0);
+        assert_eq!(columns, 3);
+        assert!(cell.x >= min.x && cell.y >= min.y);
+        assert!(3.0 * cell.x + 16.0 <= 1500.0 && 3.0 * cell.x + 16.0 > 1497.0);
+        assert!(2.0 * cell.y + 8.0 <= 800.0);
+        // a 1024x700 window's central area: fewer columns, taller than the area (it scrolls)
+        let (columns, cell) = grid(8, Vec2::new(700.0, 560.0), min, 8.0);
+        assert_eq!(columns, 2);
+        assert_eq!(cell.y, min.y);
+        assert!(cell.x >= min.x);
+        // narrower than one tile: one column of minimum-width tiles
+        let (columns, cell) = grid(3, Vec2::new(200.0, 400.0), min, 8.0);
+        assert_eq!((columns, cell.x), (1, min.x));
     }
 }

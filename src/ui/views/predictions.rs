@@ -84,6 +84,22 @@ pub fn cards_per_row(ui: &Ui) -> usize {
     (((ui.available_width() - 14.0 + gap) / (CARD_SIZE.x + gap)) as usize).max(1)
 }
 
+/// A card's first line for test sample `index` of class `name`, `room` wide by `measure`:
+/// "#12 true class 1", else "#12 true c1", else "#12 c1".
+fn card_title(index: usize, name: &str, room: f32, measure: impl Fn(&str) -> f32) -> String {
+    let short = name.replace("class ", "c");
+    let candidates = [
+        format!("#{index} true {name}"),
+        format!("#{index} true {short}"),
+        format!("#{index} {short}"),
+    ];
+    let last = candidates[2].clone();
+    candidates
+        .into_iter()
+        .find(|text| measure(text.as_str()) <= room)
+        .unwrap_or(last)
+}
+
 /// One test prediction as a card; clicking it returns a clicked response.
 pub fn card(
     ui: &mut Ui,
@@ -126,12 +142,13 @@ pub fn card(
         );
         image_rect.right() + 6.0
     } else {
+        // a 2-D point: one coordinate a line, so that it stays inside the picture's square
         let point = info.test.inputs.row(index);
         painter.text(
             image_rect.left_center(),
             egui::Align2::LEFT_CENTER,
             format!(
-                "({:.2}, {:.2})",
+                "x {:.2}\ny {:.2}",
                 point[0],
                 point.get(1).copied().unwrap_or(0.0)
             ),
@@ -141,10 +158,13 @@ pub fn card(
         image_rect.right() + 6.0
     };
     let font = egui::FontId::proportional(12.0);
+    let measure = |text: &str| super::heat::text_size(&painter, text, &font).x;
+    let room = rect.right() - 6.0 - text_left;
+    let title = card_title(index, &class_name(info, label), room, measure);
     painter.text(
         Pos2::new(text_left, rect.top() + 6.0),
         egui::Align2::LEFT_TOP,
-        format!("#{index} true {}", class_name(info, label)),
+        title,
         font.clone(),
         visuals.text_color(),
     );
@@ -229,4 +249,32 @@ pub fn card_grid(
             },
         );
     clicked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ui::views::heat::test_fonts::with_fonts;
+
+    #[test]
+    fn card_titles_shorten_to_fit_the_card() {
+        with_fonts(|measure| {
+            let width = |text: &str| measure(text, 12.0).x;
+            // a card's room beside its picture
+            let room = CARD_SIZE.x - CARD_SIZE.y - 6.0;
+            for index in [0, 12, 1499, 99_999] {
+                for name in ["7", "class 1", "class 12"] {
+                    let title = card_title(index, name, room, width);
+                    assert!(
+                        width(title.as_str()) <= room,
+                        "{title} is wider than {room}"
+                    );
+                    assert!(title.starts_with(&format!("#{index} ")), "{title}");
+                }
+            }
+            // what fits stays whole
+            assert_eq!(card_title(12, "7", room, width), "#12 true 7");
+            assert_eq!(card_title(12, "class 1", 1000.0, width), "#12 true class 1");
+        });
+    }
 }

@@ -466,6 +466,11 @@ impl View for StepThroughView {
         "One training step phase by phase, with every number: forward, loss, backward, update"
     }
 
+    fn min_size(&self) -> egui::Vec2 {
+        // the phase list, the explanation and a table side by side
+        egui::Vec2::new(420.0, 300.0)
+    }
+
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         ui.with_layout(Layout::top_down(Align::Min), |ui| self.show(ui, ctx));
     }

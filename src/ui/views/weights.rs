@@ -234,6 +234,17 @@ impl TileGrid {
     }
 }
 
+/// The size of a weight matrix [rows, columns] in words: "1 unit x 4 inputs", "8 filters x
+/// 9 inputs" for a conv layer.
+fn matrix_size((rows, columns): (usize, usize), conv: bool) -> String {
+    let rows = if conv {
+        heat::counted(rows, "filter", "filters")
+    } else {
+        heat::counted(rows, "unit", "units")
+    };
+    format!("{rows} x {}", heat::counted(columns, "input", "inputs"))
+}
+
 /// A columns count that makes `tiles` tiles of aspect `tile_aspect` fill a space of `aspect`.
 fn columns_for(tiles: usize, tile_aspect: f32, aspect: f32) -> usize {
     ((tiles as f32 * aspect / tile_aspect).sqrt().ceil() as usize).max(1)
@@ -389,14 +400,7 @@ impl WeightsView {
             (None, Quantity::Gradients, _) => format!("dL/dW of step {}", snapshot.step),
             _ => format!("W at step {}", snapshot.step),
         };
-        ui.label(
-            RichText::new(format!(
-                "{what}: {} units x {} inputs",
-                matrix.nrows(),
-                matrix.ncols()
-            ))
-            .weak(),
-        );
+        ui.label(RichText::new(format!("{what}: {}", matrix_size(matrix.dim(), conv))).weak());
         // snapshot ids even, trace ids odd: their textures never share a key
         let key_base = (
             stepping.map_or(2 * snapshot.id, |(trace, _)| 2 * trace.id + 1) as usize,
@@ -472,9 +476,10 @@ impl WeightsView {
             .clone();
 
         let space = ui.available_size();
-        let bar_width = 70.0;
+        let gap = ui.spacing().item_spacing.x;
         let bias_width = (space.x * 0.04).clamp(10.0, 24.0);
-        let matrix_width = (space.x - bar_width - bias_width - 12.0).max(40.0);
+        // the matrix, the bias and the colour bar side by side, two gaps between them
+        let matrix_width = (space.x - heat::COLOR_BAR_WIDTH - bias_width - 2.0 * gap).max(40.0);
         let height = (space.y - 24.0).max(40.0);
         ui.horizontal(|ui| {
             let (rect, response) =
@@ -667,7 +672,8 @@ impl WeightsView {
             self.picture_rect = Some(rect);
             ui.painter()
                 .image(picture.id(), rect, full_uv(), Color32::WHITE);
-            heat::color_bar(ui, scale, size.y.max(80.0));
+            // as tall as the picture, or 80 points when the space allows
+            heat::color_bar(ui, scale, size.y.max(area.height().min(80.0)));
             if let Some(pointer) = response.hover_pos()
                 && let Some((px, py)) = heat::cell_at(rect, width, height, pointer)
                 && let Some((tile, x, y)) = grid.locate(px, py)
@@ -761,5 +767,19 @@ impl View for WeightsView {
             .as_deref()
             .map(|trace| (trace, ctx.step.current(trace.layers.len())));
         self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot, stepping);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_sizes_take_the_right_number() {
+        assert_eq!(matrix_size((1, 4), false), "1 unit x 4 inputs");
+        assert_eq!(matrix_size((128, 1), false), "128 units x 1 input");
+        assert_eq!(matrix_size((1, 1), false), "1 unit x 1 input");
+        assert_eq!(matrix_size((8, 9), true), "8 filters x 9 inputs");
+        assert_eq!(matrix_size((1, 25), true), "1 filter x 25 inputs");
     }
 }

@@ -499,13 +499,31 @@ fn a_typed_mnist_folder_applies_on_reset() {
 fn click_and_settle(harness: &mut App, label: &str) {
     // the settings panel scrolls: bring the widget into view before the pointer clicks it
     harness.get_by_label(label).scroll_to_me();
-    harness.run_steps(2);
+    settle(harness, label);
     harness.get_by_label(label).click();
     harness.run_steps(2);
 }
 
-/// The architecture editor's remove buttons: one per layer but the output, in order.
-fn remove_buttons(harness: &App) -> usize {
+/// Frames until the widget `label` stops moving (a scroll into view is animated).
+fn settle(harness: &mut App, label: &str) {
+    let (mut last, mut still) = (None, 0);
+    for _ in 0..240 {
+        harness.step();
+        let now = Some(harness.get_by_label(label).rect());
+        still = if now == last { still + 1 } else { 0 };
+        if still == 3 {
+            return;
+        }
+        last = now;
+    }
+    panic!("\"{label}\" never stopped moving");
+}
+
+/// The architecture editor's remove buttons: one per layer but the output, in order (the
+/// panel scrolls to the editor first: rows scrolled out of view are not drawn).
+fn remove_buttons(harness: &mut App) -> usize {
+    harness.get_by_label("Architecture").scroll_to_me();
+    settle(harness, "Architecture");
     harness
         .query_all_by_role_and_label(Role::Button, "x")
         .count()
@@ -519,7 +537,24 @@ fn remove_layer(harness: &mut App, expected: &mut Vec<LayerSpec>, which: fn(&Lay
         .nth(index)
         .expect("its remove button")
         .scroll_to_me();
-    harness.run_steps(2);
+    // the scroll is animated: frames until the button stops moving
+    let rect = |harness: &App| {
+        harness
+            .get_all_by_role_and_label(Role::Button, "x")
+            .nth(index)
+            .map(|node| node.rect())
+    };
+    let (mut last, mut still) = (None, 0);
+    for _ in 0..240 {
+        harness.step();
+        let now = rect(harness);
+        still = if now == last { still + 1 } else { 0 };
+        if still == 3 {
+            break;
+        }
+        last = now;
+    }
+    assert_eq!(still, 3, "the remove button never stopped moving");
     harness
         .get_all_by_role_and_label(Role::Button, "x")
         .nth(index)
@@ -541,7 +576,7 @@ fn the_architecture_editor_builds_what_reset_and_apply_starts_and_refuses_what_c
         layers: layers.to_vec(),
         ..original.clone()
     };
-    assert_eq!(remove_buttons(&harness), original.layers.len() - 1);
+    assert_eq!(remove_buttons(&mut harness), original.layers.len() - 1);
 
     // Without its flatten, the first dense layer would get an image: the panel says why, offers
     // no way to apply it, and Reset starts the running network again.
@@ -569,7 +604,7 @@ fn the_architecture_editor_builds_what_reset_and_apply_starts_and_refuses_what_c
             .is_none(),
         "the invalid draft is gone"
     );
-    assert_eq!(remove_buttons(&harness), original.layers.len() - 1);
+    assert_eq!(remove_buttons(&mut harness), original.layers.len() - 1);
 
     // Every kind the editor adds, twice: convolutions go first, pooling right after the leading
     // convolutions, dense and dropout layers just before the output layer.
@@ -597,7 +632,11 @@ fn the_architecture_editor_builds_what_reset_and_apply_starts_and_refuses_what_c
         expected.insert(expected.len() - 1, dense);
         click_and_settle(&mut harness, "+ Dropout");
         expected.insert(expected.len() - 1, LayerSpec::Dropout { rate: 0.2 });
-        assert_eq!(remove_buttons(&harness), expected.len() - 1, "{expected:?}");
+        assert_eq!(
+            remove_buttons(&mut harness),
+            expected.len() - 1,
+            "{expected:?}"
+        );
     }
     // and one of each kind out again, the preset's hidden layer with them
     remove_layer(&mut harness, &mut expected, |l| {
@@ -862,4 +901,80 @@ fn a_refused_change_leaves_the_panel_and_the_saved_run_on_the_trainers_setting()
             .optimizer,
         backprop_lab::nn::Optimizer::ADAM
     );
+}
+
+#[test]
+fn values_typed_out_of_range_are_moved_into_range_and_say_so_and_a_large_network_asks_first() {
+    let mut harness = preset("mnist-mlp");
+    harness.state_mut().show_views(&[]);
+    ready(&mut harness);
+    harness
+        .get_by_label("Units of layer 2")
+        .set_value_accesskit(100_000.0);
+    harness.run_steps(2);
+    harness.get_by_label("units 100000 is out of range (1 to 4096): set to 4096");
+    // 4096 units is far larger than the presets: before it starts, the cost and a question
+    harness.get_by_label("Reset and apply").click();
+    harness.run_steps(2);
+    harness.get_by_label("A large network");
+    let parameters = 784 * 4096 + 4096 + 4096 * 10 + 10;
+    assert_eq!(parameters, 3_256_330);
+    harness.get_by_label_contains("This network has 3,256,330 parameters");
+    harness.get_by_label("Cancel").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("A large network").is_none());
+    assert_eq!(
+        harness.state().active_config().layers[1],
+        LayerSpec::Dense {
+            units: 128,
+            activation: Activation::Relu
+        },
+        "cancelled: the running network is untouched"
+    );
+    harness.get_by_label("Reset and apply").click();
+    harness.run_steps(2);
+    harness.get_by_label("Apply anyway").click();
+    step_until(&mut harness, "the large network runs", |app| {
+        snapshot_layers(app).is_some_and(|names| names[1] == "Dense(4096, relu)")
+    });
+
+    // a learning rate typed beyond the slider's end
+    harness
+        .get_by_role_and_label(Role::Slider, "learning rate")
+        .set_value_accesskit(1000.0);
+    harness.run_steps(2);
+    harness.get_by_label("learning rate 1000 is out of range (0.00001 to 10): set to 10");
+    step_until(&mut harness, "the trainer takes 10", |app| {
+        app.active_config().settings.optimizer.learning_rate == 10.0
+    });
+}
+
+#[test]
+fn the_run_length_pauses_training_and_the_app_sums_the_run_up() {
+    let mut config = RunConfig::from_preset(&Preset::named("xor").expect("xor"), 42);
+    config.epochs = Some(20);
+    let mut harness = launch(Launch {
+        config: Some(config),
+        ..Launch::default()
+    });
+    ready(&mut harness);
+    harness.get_by_label("Play").click();
+    step_until(&mut harness, "the run ends", |app| {
+        app.run_view().finished.is_some() && !app.run_view().status.running
+    });
+    // xor trains its 4 points in one batch: an epoch is a step
+    assert_eq!(step_count(harness.state()), 20);
+    harness.step();
+    harness.get_by_label("Run finished");
+    harness.get_by_label_contains("Finished 20 epochs (20 steps)");
+    // longer: Play goes on to the new length
+    harness
+        .get_by_label("Epochs to train")
+        .set_value_accesskit(30.0);
+    harness.run_steps(2);
+    harness.get_by_label("Play").click();
+    step_until(&mut harness, "the longer run ends", |app| {
+        app.run_view().finished.is_some() && step_count(app) == 30
+    });
+    assert!(!harness.state().run_view().status.running);
 }

@@ -1102,3 +1102,85 @@ fn drawing(harness: &App) -> &DrawView {
 fn drawing_of(app: &BackpropLab) -> &DrawView {
     app.views().get::<DrawView>()
 }
+
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_file(harness: &mut App, path: std::path::PathBuf) {
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path)));
+    harness.run_steps(3);
+}
+
+#[test]
+fn files_dropped_on_the_window_open_where_they_belong_and_missing_dialogs_say_so() {
+    use backprop_lab::ui::file_dialog;
+    use backprop_lab::ui::views::Source;
+
+    let mut harness = open("mnist-mlp", &["curves"]);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    // test sample 0 as a PNG, white ink on black
+    let info = harness.state().run_view().info.clone().expect("info");
+    let pixels: Vec<u8> = info
+        .test
+        .inputs
+        .row(0)
+        .iter()
+        .map(|v| (v * 255.0).round() as u8)
+        .collect();
+    let picture = dir.path().join("digit.png");
+    image::GrayImage::from_raw(28, 28, pixels)
+        .expect("28x28")
+        .save(&picture)
+        .expect("saved");
+
+    // a picture: the drawing view comes on and classifies it
+    drop_file(&mut harness, picture.clone());
+    assert!(harness.state().shown_views().iter().any(|v| v == "draw"));
+    let draw = harness.state().views().get::<DrawView>();
+    assert_eq!(draw.source, Source::File(picture.clone()));
+    let expected = backprop_lab::data::digit_image::from_file(&picture).expect("the same input");
+    assert_eq!(draw.input.as_deref(), Some(&expected[..]));
+
+    // a folder: the next reset's data
+    drop_file(&mut harness, dir.path().to_path_buf());
+    harness.get_by_label("Data, architecture or seed changed.");
+
+    // anything else: a message, nothing changed
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not a digit").expect("written");
+    drop_file(&mut harness, notes);
+    harness.get_by_label("That file cannot be opened here");
+    assert_eq!(
+        harness.state().views().get::<DrawView>().source,
+        Source::File(picture)
+    );
+
+    // no file-dialog service: the button says so and points to the path field
+    assert!(
+        file_dialog::pretend_unavailable(),
+        "decided before the test"
+    );
+    harness.get_by_label("Open image...").click();
+    harness.run_steps(2);
+    let message = harness.state().views().get::<DrawView>().message.clone();
+    assert_eq!(
+        message,
+        Some(file_dialog::unavailable_message(
+            "the image path field beside the button"
+        ))
+    );
+}

@@ -18,6 +18,7 @@ mod shape;
 pub use activation::Activation;
 pub use conv::Padding;
 pub use layer::{Layer, LayerSpec, Params};
+pub use linalg::matmul;
 pub use loss::{Loss, LossError, count_correct, predicted_class};
 pub use network::{LayerPass, Network, NetworkError, Pass};
 pub use optim::{

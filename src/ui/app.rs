@@ -12,7 +12,7 @@ use super::palette;
 use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
 use super::toolbar::{Toolbar, ToolbarAction};
-use super::views::{ViewAction, Views};
+use super::views::{DrawView, ViewAction, Views};
 use crate::train::SettingChange;
 use crate::train::health::HealthAlert;
 use crate::train::protocol::{Command, Speed, StepSource, Update};
@@ -172,6 +172,11 @@ impl BackpropLab {
     /// The views' state (for tests: what the pointer reads, what is selected).
     pub fn views(&self) -> &Views {
         &self.views
+    }
+
+    /// The ids of the views that are on.
+    pub fn shown_views(&self) -> &[String] {
+        &self.preferences.views
     }
 
     pub fn views_mut(&mut self) -> &mut Views {
@@ -399,6 +404,30 @@ impl BackpropLab {
         }
     }
 
+    /// A file or folder dropped on the window: a folder is the next reset's data, a picture
+    /// goes to the drawing view to be classified.
+    pub fn open_dropped(&mut self, path: std::path::PathBuf) {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        if path.is_dir() {
+            self.settings.dropped_folder(path);
+        } else if ["png", "jpg", "jpeg"].contains(&extension.as_str()) {
+            if !self.preferences.views.iter().any(|v| v == "draw") {
+                self.preferences.views.push("draw".into());
+            }
+            self.views.get_mut::<DrawView>().path_text = path.display().to_string();
+            self.views.get_mut::<DrawView>().open(path);
+        } else {
+            self.run.alert = Some(Alert::Unopened(format!(
+                "{}: drop a picture of a digit (PNG or JPEG) to classify it, or a folder of \
+                 MNIST-format files to train on",
+                path.display()
+            )));
+        }
+    }
+
     /// The error alert, then what the health watch said, then a finished run's summary.
     fn alerts_ui(&mut self, ui: &mut Ui) {
         self.alert_ui(ui);
@@ -442,6 +471,11 @@ impl BackpropLab {
             ),
             Alert::Refused(message) => (
                 "That change was refused".to_string(),
+                message.clone(),
+                false,
+            ),
+            Alert::Unopened(message) => (
+                "That file cannot be opened here".to_string(),
                 message.clone(),
                 false,
             ),
@@ -492,35 +526,61 @@ impl eframe::App for BackpropLab {
             self.log_performance(second);
         }
         self.keyboard_shortcuts(ui);
+        let dropped = ui.input(|i| i.raw.dropped_files.clone());
+        for path in dropped
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            self.open_dropped(path);
+        }
         let ready = self.run.info.is_some();
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(4.0);
-            ui.horizontal(|ui| {
+            // one row on a wide window; wrapped, never overlapping, on a narrow one
+            ui.horizontal_wrapped(|ui| {
                 ui.heading(RichText::new("Backprop Lab").strong());
                 ui.separator();
                 let status = self.run.status;
                 if let Some(action) = self.toolbar.ui(ui, &status, ready) {
                     self.toolbar_action(action);
                 }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let mut dark = self.preferences.dark_mode;
+                let (mean, max) = self.frame_times.last;
+                let frame = format!("frame {mean:.1} ms (max {max:.0})");
+                let room = ui.fonts_mut(|f| {
+                    f.layout_no_wrap(
+                        frame.clone(),
+                        egui::TextStyle::Body.resolve(ui.style()),
+                        egui::Color32::WHITE,
+                    )
+                    .size()
+                    .x
+                }) + 70.0;
+                let mut dark = self.preferences.dark_mode;
+                let mut right = |ui: &mut Ui| {
                     if ui
                         .selectable_label(dark, "Dark")
                         .on_hover_text("Dark theme")
                         .clicked()
                     {
                         dark = !dark;
-                        self.preferences.dark_mode = dark;
-                        ui.ctx().set_theme(if dark {
-                            egui::Theme::Dark
-                        } else {
-                            egui::Theme::Light
-                        });
                     }
-                    let (mean, max) = self.frame_times.last;
-                    ui.label(RichText::new(format!("frame {mean:.1} ms (max {max:.0})")).weak())
+                    ui.label(RichText::new(&frame).weak())
                         .on_hover_text("Time to build the last second's frames");
-                });
+                };
+                if ui.available_size_before_wrap().x >= room {
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), right);
+                } else {
+                    right(ui);
+                }
+                if dark != self.preferences.dark_mode {
+                    self.preferences.dark_mode = dark;
+                    ui.ctx().set_theme(if dark {
+                        egui::Theme::Dark
+                    } else {
+                        egui::Theme::Light
+                    });
+                }
             });
             ui.add_space(2.0);
         });
@@ -534,6 +594,10 @@ impl eframe::App for BackpropLab {
                     match action {
                         SettingsAction::Change(change) => self.command(Command::Change(change)),
                         SettingsAction::Restart(config) => self.restart(config),
+                        SettingsAction::RunLength(epochs) => {
+                            self.active.epochs = epochs;
+                            self.command(Command::SetRunLength(epochs));
+                        }
                     }
                 }
             });
@@ -548,7 +612,8 @@ impl eframe::App for BackpropLab {
                 egui::ScrollArea::vertical()
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        self.layers.ui(ui, self.run.info.as_ref(), snapshot);
+                        self.layers
+                            .ui(ui, self.run.info.as_ref(), snapshot, &self.run.dead_layers);
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -66,7 +66,14 @@ pub struct LayersPanel {
 }
 
 impl LayersPanel {
-    pub fn ui(&mut self, ui: &mut Ui, info: Option<&RunInfo>, snapshot: Option<Arc<Snapshot>>) {
+    /// `dead`: the layers whose ReLUs are all dead on the test batch (marked).
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        info: Option<&RunInfo>,
+        snapshot: Option<Arc<Snapshot>>,
+        dead: &[usize],
+    ) {
         let Some(info) = info else {
             ui.label("Loading the data…");
             return;
@@ -89,8 +96,13 @@ impl LayersPanel {
             }
             ui.end_row();
             let stat = |value: Option<f64>| value.map_or_else(|| "—".to_string(), |v| format!("{v:.2e}"));
-            for row in &self.rows {
-                ui.label(&row.name);
+            for (i, row) in self.rows.iter().enumerate() {
+                if dead.contains(&i) {
+                    ui.label(RichText::new(format!("{} (dead)", row.name)).color(ui.visuals().error_fg_color))
+                        .on_hover_text("Every unit outputs zero for every sample of the test batch: nothing flows through, nothing before it learns");
+                } else {
+                    ui.label(&row.name);
+                }
                 ui.label(&row.output);
                 ui.label(stat(row.weight)).on_hover_text(
                     "Mean absolute weight: grows when the layer learns strong features, explodes when training diverges",

@@ -3,6 +3,7 @@
 
 mod app;
 mod curves;
+pub mod file_dialog;
 mod layers_panel;
 mod palette;
 mod run_view;
@@ -23,7 +24,8 @@ pub fn run(launch: Launch) -> eframe::Result {
         viewport: egui::ViewportBuilder::default()
             .with_title("Backprop Lab")
             .with_inner_size([1440.0, 900.0])
-            .with_min_inner_size([960.0, 600.0]),
+            .with_min_inner_size([960.0, 600.0])
+            .with_drag_and_drop(true),
         ..Default::default()
     };
     eframe::run_native(

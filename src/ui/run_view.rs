@@ -22,6 +22,8 @@ pub enum Alert {
     Crashed(String),
     /// A change was refused; nothing changed.
     Refused(String),
+    /// A file dropped on the window that the app cannot open; nothing changed.
+    Unopened(String),
 }
 
 /// A labelled moment on the curves: a setting change, or a step trained by hand.

@@ -2,11 +2,15 @@
 //! size, L2 and seed. Loss, optimizer, learning rate, batch size and L2 apply to the running
 //! network at the next batch; data, architecture and seed need a reset, and the panel says so.
 
-use egui::{CollapsingHeader, ComboBox, DragValue, Response, RichText, Slider, Ui};
+use std::fmt::Display;
+use std::ops::RangeInclusive;
 
-use super::palette;
+use egui::{CollapsingHeader, ComboBox, DragValue, Response, RichText, Slider, SliderClamping, Ui};
+
+use super::{file_dialog, palette};
 use crate::data::{DataSource, ToyKind, ToySpec};
 use crate::nn::{Activation, LayerSpec, Loss, Optimizer, Padding, Shape};
+use crate::train::cost::{Cost, measure_flops_per_second};
 use crate::train::{RunConfig, SettingChange, presets};
 
 /// What the panel asks the app to do.
@@ -16,6 +20,41 @@ pub enum SettingsAction {
     Change(SettingChange),
     /// Start a new run from this config (new initial weights).
     Restart(RunConfig),
+    /// Pause after this many epochs (`None`: never); applies to the running network.
+    RunLength(Option<usize>),
+}
+
+/// Where a note in the panel belongs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place {
+    Folder,
+    Layer(usize),
+    LearningRate,
+    BatchSize,
+    WeightDecay,
+    RunLength,
+}
+
+/// `value` kept within `range`; what was typed and what it became, when it had to be moved.
+pub fn clamp_note<T: PartialOrd + Copy + Display>(
+    value: &mut T,
+    range: &RangeInclusive<T>,
+    what: &str,
+) -> Option<String> {
+    let typed = *value;
+    *value = if typed < *range.start() {
+        *range.start()
+    } else if typed > *range.end() {
+        *range.end()
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{what} {typed} is out of range ({} to {}): set to {}",
+        range.start(),
+        range.end(),
+        value
+    ))
 }
 
 pub struct SettingsPanel {
@@ -28,6 +67,10 @@ pub struct SettingsPanel {
     dragging: bool,
     preset_choice: String,
     folder_text: String,
+    /// A note where something happened: a typed value moved into range, no file dialog.
+    note: Option<(Place, String)>,
+    /// A large architecture waiting for the user's yes, with what it will cost.
+    confirm: Option<(RunConfig, String)>,
 }
 
 /// The input shape and class count a data source will have.
@@ -98,6 +141,63 @@ pub fn adapt_layers(layers: &mut Vec<LayerSpec>, data: &DataSource) {
     }
 }
 
+/// Beyond these, a run is far larger than the presets and the panel asks before starting it.
+const LARGE_PARAMETERS: usize = 2_000_000;
+const LARGE_BYTES: u64 = 1 << 30;
+const SLOW_SAMPLES_PER_SECOND: f64 = 200.0;
+
+/// What a run far larger than the presets will cost on this machine, if it is one: the
+/// parameter count, the memory while training and the expected speed.
+pub fn large_run_warning(config: &RunConfig) -> Option<String> {
+    static FLOPS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    let (input, _) = data_shape(&config.data);
+    let batch = config.settings.batch_size;
+    let cost = Cost::estimate(input, &config.layers, batch).ok()?;
+    let cheap = cost.parameters <= LARGE_PARAMETERS && cost.training_bytes <= LARGE_BYTES;
+    // the measurement (~20 ms) only for networks that might be slow
+    if cheap && cost.flops_per_sample < 1e6 {
+        return None;
+    }
+    let speed = cost.samples_per_second(*FLOPS.get_or_init(measure_flops_per_second));
+    if cheap && speed >= SLOW_SAMPLES_PER_SECOND {
+        return None;
+    }
+    Some(format!(
+        "This network has {} parameters (the largest preset has about 0.7 million). Training it \
+         in batches of {batch} takes about {} of memory and, on this machine, about {} samples \
+         per second. Apply it anyway?",
+        group_digits(cost.parameters),
+        format_bytes(cost.training_bytes),
+        if speed >= 10.0 {
+            format!("{speed:.0}")
+        } else {
+            format!("{speed:.1}")
+        }
+    ))
+}
+
+/// 70418442 -> "70,418,442"
+fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn format_bytes(bytes: u64) -> String {
+    let gib = bytes as f64 / f64::from(1u32 << 30);
+    if gib >= 1.0 {
+        format!("{gib:.1} GB")
+    } else {
+        format!("{:.0} MB", bytes as f64 / f64::from(1u32 << 20))
+    }
+}
+
 /// A change that takes effect when the user lets go of a slider or finishes typing.
 fn committed(response: &Response) -> bool {
     response.drag_stopped() || (response.changed() && !response.dragged())
@@ -115,7 +215,38 @@ impl SettingsPanel {
             awaiting: 0,
             dragging: false,
             folder_text,
+            note: None,
+            confirm: None,
         }
+    }
+
+    /// The note for `place`, if there is one.
+    fn note_ui(&self, ui: &mut Ui, place: Place) {
+        if let Some((at, text)) = &self.note
+            && *at == place
+        {
+            ui.label(RichText::new(text).color(palette::PENDING));
+        }
+    }
+
+    /// Sets a note at `place` if there is one, and clears a stale one there otherwise.
+    fn set_note(&mut self, place: Place, note: Option<String>) {
+        match note {
+            Some(text) => self.note = Some((place, text)),
+            None if self.note.as_ref().is_some_and(|(at, _)| *at == place) => self.note = None,
+            None => {}
+        }
+    }
+
+    fn use_folder(&mut self, folder: std::path::PathBuf) {
+        self.folder_text = folder.display().to_string();
+        self.draft.data = DataSource::IdxFolder { path: folder };
+        self.set_note(Place::Folder, None);
+    }
+
+    /// A folder dropped on the window: the data of the next reset.
+    pub fn dropped_folder(&mut self, folder: std::path::PathBuf) {
+        self.use_folder(folder);
     }
 
     /// True when data, architecture or seed differ from the running config.
@@ -167,7 +298,14 @@ impl SettingsPanel {
                                 .on_hover_text("Start a new run with these settings")
                                 .clicked()
                             {
-                                actions.push(SettingsAction::Restart(self.draft.clone()));
+                                match large_run_warning(&self.draft) {
+                                    Some(warning) => {
+                                        self.confirm = Some((self.draft.clone(), warning))
+                                    }
+                                    None => {
+                                        actions.push(SettingsAction::Restart(self.draft.clone()))
+                                    }
+                                }
                             }
                         }
                         Err(reason) => {
@@ -197,11 +335,41 @@ impl SettingsPanel {
                 .default_open(true)
                 .show(ui, |ui| self.training_ui(ui, &mut actions));
         });
+        self.confirm_ui(ui, &mut actions);
         self.awaiting += actions
             .iter()
             .filter(|a| matches!(a, SettingsAction::Change(_)))
             .count();
         actions
+    }
+
+    /// Asks before a run far larger than the presets starts, with what it will cost.
+    fn confirm_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
+        let Some((config, warning)) = &self.confirm else {
+            return;
+        };
+        let mut answer = None;
+        egui::Modal::new(egui::Id::unique("large run")).show(ui.ctx(), |ui| {
+            ui.set_max_width(420.0);
+            ui.heading("A large network");
+            ui.label(warning);
+            ui.horizontal(|ui| {
+                if ui.button("Apply anyway").clicked() {
+                    answer = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    answer = Some(false);
+                }
+            });
+        });
+        match answer {
+            Some(true) => {
+                actions.push(SettingsAction::Restart(config.clone()));
+                self.confirm = None;
+            }
+            Some(false) => self.confirm = None,
+            None => {}
+        }
     }
 
     fn preset_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
@@ -297,20 +465,22 @@ impl SettingsPanel {
                 .button("Open MNIST folder…")
                 .on_hover_text("A folder with train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (or .gz): MNIST, Fashion-MNIST, …")
                 .clicked()
-                && let Some(folder) = rfd::FileDialog::new().set_title("MNIST-format folder").pick_folder()
             {
-                self.folder_text = folder.display().to_string();
-                self.draft.data = DataSource::IdxFolder { path: folder };
+                match file_dialog::pick_folder("MNIST-format folder", "the folder path field beside the button") {
+                    Ok(Some(folder)) => self.use_folder(folder),
+                    Ok(None) => {}
+                    Err(message) => self.note = Some((Place::Folder, message)),
+                }
             }
             let edit = ui
                 .add(egui::TextEdit::singleline(&mut self.folder_text).hint_text("or type a folder path").desired_width(140.0))
                 .on_hover_text("The path of an MNIST-format folder; press Enter to use it (applies on reset)");
             if edit.lost_focus() && !self.folder_text.trim().is_empty() {
-                self.draft.data = DataSource::IdxFolder {
-                    path: self.folder_text.trim().into(),
-                };
+                let folder = self.folder_text.trim().into();
+                self.use_folder(folder);
             }
         });
+        self.note_ui(ui, Place::Folder);
         if data_shape(&before) != data_shape(&self.draft.data) {
             adapt_layers(&mut self.draft.layers, &self.draft.data);
         }
@@ -322,24 +492,38 @@ impl SettingsPanel {
         let count = self.draft.layers.len();
         let mut remove = None;
         let mut shape = Some(input);
+        let mut notes = Vec::new();
         for (i, layer) in self.draft.layers.iter_mut().enumerate() {
             let is_output = i + 1 == count;
-            ui.horizontal(|ui| {
+            // wraps in a narrow panel; the remove button comes first, so it is never cut off
+            ui.horizontal_wrapped(|ui| {
+                if is_output {
+                    ui.add_space(ui.spacing().interact_size.y);
+                } else if ui
+                    .small_button("x")
+                    .on_hover_text("Remove this layer")
+                    .clicked()
+                {
+                    remove = Some(i);
+                }
                 ui.label(format!("{}.", i + 1));
-                layer_editor(ui, layer, i, is_output);
+                if let Some(note) = layer_editor(ui, layer, i, is_output) {
+                    notes.push((i, note));
+                }
                 shape = shape.and_then(|s| layer.output_shape(s).ok());
                 if let Some(s) = shape {
                     ui.label(RichText::new(format!("-> {s}")).weak());
                 }
-                if !is_output
-                    && ui
-                        .small_button("x")
-                        .on_hover_text("Remove this layer")
-                        .clicked()
-                {
-                    remove = Some(i);
-                }
             });
+            if let Some((at, text)) = &self.note
+                && *at == Place::Layer(i)
+                && !notes.iter().any(|(k, _)| *k == i)
+            {
+                ui.label(RichText::new(text).color(palette::PENDING));
+            }
+        }
+        for (i, note) in notes {
+            self.note = Some((Place::Layer(i), note));
         }
         if let Some(i) = remove {
             self.draft.layers.remove(i);
@@ -453,42 +637,71 @@ impl SettingsPanel {
         if hyper_changed {
             actions.push(SettingsAction::Change(SettingChange::Optimizer(optimizer)));
         }
+        let mut notes = Vec::new();
+        let range = 1e-5..=10.0;
         let r = ui
             .add(
-                Slider::new(&mut settings.optimizer.learning_rate, 1e-5..=10.0)
+                Slider::new(&mut settings.optimizer.learning_rate, range.clone())
                     .logarithmic(true)
+                    .clamping(SliderClamping::Never)
                     .text("learning rate"),
             )
             .on_hover_text("lr in w <- w - lr·(update): the size of each step");
         dragging |= r.dragged();
         if committed(&r) {
+            let note = clamp_note(
+                &mut settings.optimizer.learning_rate,
+                &range,
+                "learning rate",
+            );
+            notes.push((Place::LearningRate, note));
             actions.push(SettingsAction::Change(SettingChange::LearningRate(
                 settings.optimizer.learning_rate,
             )));
         }
+        if let Some((Place::LearningRate, text)) = &self.note {
+            ui.label(RichText::new(text).color(palette::PENDING));
+        }
+        let range = 1..=1024;
         let r = ui
             .add(
-                Slider::new(&mut settings.batch_size, 1..=1024)
+                Slider::new(&mut settings.batch_size, range.clone())
                     .logarithmic(true)
+                    .clamping(SliderClamping::Never)
                     .text("batch size"),
             )
             .on_hover_text("Samples per mini-batch: the gradient is their mean");
         dragging |= r.dragged();
         if committed(&r) {
+            let note = clamp_note(&mut settings.batch_size, &range, "batch size");
+            notes.push((Place::BatchSize, note));
             actions.push(SettingsAction::Change(SettingChange::BatchSize(
                 settings.batch_size,
             )));
         }
+        if let Some((Place::BatchSize, text)) = &self.note {
+            ui.label(RichText::new(text).color(palette::PENDING));
+        }
+        let range = 0.0..=0.1;
         let r = ui
-            .add(Slider::new(&mut settings.optimizer.weight_decay, 0.0..=0.1).logarithmic(true).text("L2"))
+            .add(Slider::new(&mut settings.optimizer.weight_decay, range.clone()).logarithmic(true).clamping(SliderClamping::Never).text("L2"))
             .on_hover_text("L2 regularization λ: adds (λ/2)·sum w^2 to the loss, λ·w to each weight's gradient");
         dragging |= r.dragged();
         if committed(&r) {
+            let note = clamp_note(&mut settings.optimizer.weight_decay, &range, "L2");
+            notes.push((Place::WeightDecay, note));
             actions.push(SettingsAction::Change(SettingChange::WeightDecay(
                 settings.optimizer.weight_decay,
             )));
         }
+        if let Some((Place::WeightDecay, text)) = &self.note {
+            ui.label(RichText::new(text).color(palette::PENDING));
+        }
         self.dragging = dragging;
+        for (place, note) in notes {
+            self.set_note(place, note);
+        }
+        self.run_length_ui(ui, actions);
         ui.horizontal(|ui| {
             ui.label("seed");
             ui.add(DragValue::new(&mut self.draft.seed))
@@ -497,8 +710,69 @@ impl SettingsPanel {
     }
 }
 
-/// The controls of one layer.
-fn layer_editor(ui: &mut Ui, layer: &mut LayerSpec, index: usize, is_output: bool) {
+impl SettingsPanel {
+    /// "Stop after N epochs", or never: applies to the running network at once.
+    fn run_length_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
+        let mut epochs = self.draft.epochs;
+        ui.horizontal(|ui| {
+            let mut never = epochs.is_none();
+            ui.label("Stop after");
+            let mut count = epochs.unwrap_or(10);
+            let field = ui.add_enabled(
+                !never,
+                DragValue::new(&mut count).speed(0.5).suffix(" epochs"),
+            );
+            let field = field
+                .on_hover_text("Training pauses on its own after this many epochs, with a summary")
+                .accessible_name("Epochs to train");
+            if field.changed() {
+                let note = clamp_note(&mut count, &(1..=100_000), "epochs");
+                self.set_note(Place::RunLength, note);
+                epochs = Some(count);
+            }
+            if ui
+                .checkbox(&mut never, "never")
+                .on_hover_text("Train until paused")
+                .changed()
+            {
+                epochs = if never { None } else { Some(count) };
+            }
+        });
+        self.note_ui(ui, Place::RunLength);
+        if epochs != self.draft.epochs {
+            self.draft.epochs = epochs;
+            actions.push(SettingsAction::RunLength(epochs));
+        }
+    }
+}
+
+/// A whole-number field that takes what is typed, then keeps it within `range`; the note
+/// says when it had to.
+fn bounded(
+    ui: &mut Ui,
+    value: &mut usize,
+    range: RangeInclusive<usize>,
+    what: &str,
+    name: String,
+) -> Option<String> {
+    let response = ui.add(DragValue::new(value).speed(0.2));
+    let response = response
+        .on_hover_text(format!("{what}, {} to {}", range.start(), range.end()))
+        .accessible_name(name);
+    if response.changed() {
+        clamp_note(value, &range, what)
+    } else {
+        None
+    }
+}
+
+/// The controls of one layer; a note when a typed value had to be moved into range.
+fn layer_editor(
+    ui: &mut Ui,
+    layer: &mut LayerSpec,
+    index: usize,
+    is_output: bool,
+) -> Option<String> {
     let activation_combo = |ui: &mut Ui, activation: &mut Activation, id: usize| {
         ComboBox::from_id_salt(("activation", id))
             .selected_text(activation.name())
@@ -515,9 +789,10 @@ fn layer_editor(ui: &mut Ui, layer: &mut LayerSpec, index: usize, is_output: boo
     match layer {
         LayerSpec::Dense { units, activation } => {
             ui.label(if is_output { "Output" } else { "Dense" });
-            ui.add(DragValue::new(units).range(1..=4096))
-                .on_hover_text("Units in this layer");
+            let name = format!("Units of layer {}", index + 1);
+            let note = bounded(ui, units, 1..=4096, "units", name);
             activation_combo(ui, activation, index);
+            note
         }
         LayerSpec::Conv2d {
             filters,
@@ -526,10 +801,10 @@ fn layer_editor(ui: &mut Ui, layer: &mut LayerSpec, index: usize, is_output: boo
             activation,
         } => {
             ui.label("Conv2d");
-            ui.add(DragValue::new(filters).range(1..=256))
-                .on_hover_text("Filters (output channels)");
-            ui.add(DragValue::new(kernel).range(1..=11).speed(0.1))
-                .on_hover_text("Kernel size (odd)");
+            let name = format!("Filters of layer {}", index + 1);
+            let mut note = bounded(ui, filters, 1..=256, "filters", name);
+            let name = format!("Kernel of layer {}", index + 1);
+            note = bounded(ui, kernel, 1..=11, "kernel size", name).or(note);
             ComboBox::from_id_salt(("padding", index))
                 .selected_text(format!("{padding:?}").to_lowercase())
                 .width(60.0)
@@ -542,19 +817,27 @@ fn layer_editor(ui: &mut Ui, layer: &mut LayerSpec, index: usize, is_output: boo
                 .response
                 .accessible_name(format!("Padding of layer {}", index + 1));
             activation_combo(ui, activation, index);
+            note
         }
         LayerSpec::MaxPool2d { size } => {
             ui.label("MaxPool");
-            ui.add(DragValue::new(size).range(1..=8))
-                .on_hover_text("Window size and stride");
+            let name = format!("Pool size of layer {}", index + 1);
+            bounded(ui, size, 1..=8, "pool size", name)
         }
         LayerSpec::Flatten => {
             ui.label("Flatten");
+            None
         }
         LayerSpec::Dropout { rate } => {
             ui.label("Dropout");
-            ui.add(Slider::new(rate, 0.0..=0.9))
+            let response = ui
+                .add(Slider::new(rate, 0.0..=0.9).clamping(SliderClamping::Never))
                 .on_hover_text("Probability of zeroing each value while training");
+            if response.changed() {
+                clamp_note(rate, &(0.0..=0.9), "dropout rate")
+            } else {
+                None
+            }
         }
     }
 }

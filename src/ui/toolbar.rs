@@ -34,9 +34,10 @@ impl Toolbar {
         }
     }
 
+    /// The controls and the status, added to `ui`'s row (which wraps when the window is narrow).
     pub fn ui(&mut self, ui: &mut Ui, status: &Status, ready: bool) -> Option<ToolbarAction> {
         let mut action = None;
-        ui.horizontal(|ui| {
+        {
             ui.add_enabled_ui(ready, |ui| {
                 let (label, next) = if status.running {
                     ("Pause", ToolbarAction::Pause)
@@ -114,8 +115,11 @@ impl Toolbar {
                 format_rate(status.samples_per_second),
                 format_duration(status.training_secs)
             )))
-            .on_hover_text(format!("{:.2} epochs done; training time, pauses not counted", status.epochs));
-        });
+            .on_hover_text(format!(
+                "{:.2} epochs done; training time, pauses not counted",
+                status.epochs
+            ));
+        }
         action
     }
 }

@@ -19,7 +19,7 @@ use crate::data::DataError;
 use crate::data::digit_image::{self, GreyImage, SIDE};
 use crate::nn::{LayerSpec, Network, Shape, predicted_class};
 use crate::train::protocol::{Probe, RunInfo, Snapshot};
-use crate::ui::palette;
+use crate::ui::{file_dialog, palette};
 
 /// Side of the picture the strokes are drawn into before the pipeline.
 pub const RASTER_SIDE: usize = 140;
@@ -439,12 +439,20 @@ impl DrawView {
                     "Classify a PNG or JPEG picture of a digit, prepared like your drawing",
                 )
                 .clicked()
-                && let Some(path) = rfd::FileDialog::new()
-                    .add_filter("Pictures", &["png", "jpg", "jpeg"])
-                    .pick_file()
             {
-                self.path_text = path.display().to_string();
-                self.open(path);
+                let picked = file_dialog::pick_file(
+                    "A picture of a digit",
+                    ("Pictures", &["png", "jpg", "jpeg"]),
+                    "the image path field beside the button",
+                );
+                match picked {
+                    Ok(Some(path)) => {
+                        self.path_text = path.display().to_string();
+                        self.open(path);
+                    }
+                    Ok(None) => {}
+                    Err(message) => self.message = Some(message),
+                }
             }
             let edit = ui.add(
                 egui::TextEdit::singleline(&mut self.path_text)

@@ -63,6 +63,8 @@ pub struct GraphView {
     probe_image: Option<CachedTexture<usize>>,
     /// The columns of the last snapshot and node budget (choosing units reads every weight).
     layout: Option<CachedColumns>,
+    /// Layers dead on the test batch: their titles are marked.
+    dead: Vec<usize>,
 }
 
 /// What the edges show: the latest weights, or while stepping through the step's weights, or
@@ -227,7 +229,7 @@ impl GraphView {
         };
         self.paint_edges(ui, &painter, &layout, columns, snapshot, &edges);
         self.paint_columns(ui, &painter, &layout, columns, info, snapshot);
-        paint_texts(ui, &painter, &layout, columns, snapshot);
+        paint_texts(ui, &painter, &layout, columns, snapshot, &self.dead);
 
         self.readout = target.and_then(|target| readout(snapshot, target));
         if let Some(readout) = &self.readout {
@@ -457,9 +459,12 @@ fn paint_texts(
     layout: &GraphLayout,
     columns: &[Column],
     snapshot: &Snapshot,
+    dead: &[usize],
 ) {
     let text_color = ui.visuals().text_color();
     let weak = ui.visuals().weak_text_color();
+    let error = ui.visuals().error_fg_color;
+    let is_dead = |c: usize| columns[c].layer.is_some_and(|l| dead.contains(&l));
     for placed in &layout.texts {
         let font = FontId::proportional(placed.size);
         let text = match placed.role {
@@ -486,21 +491,34 @@ fn paint_texts(
             }
             _ => placed.text.clone(),
         };
+        let color = match placed.role {
+            TextRole::Title(c) if is_dead(c) => error,
+            _ => text_color,
+        };
         painter.text(
             placed.rect.center(),
             Align2::CENTER_CENTER,
             text,
             font,
-            text_color,
+            color,
         );
     }
     for (c, header) in layout.headers.iter().enumerate() {
+        let mut description = columns[c].description();
+        if is_dead(c) {
+            // a dead layer: its title in red, underlined
+            painter.line_segment(
+                [header.left_bottom(), header.right_bottom()].map(|p| p + Vec2::new(0.0, 2.0)),
+                Stroke::new(2.0, error),
+            );
+            description += "\nDead: every unit outputs zero for every test sample";
+        }
         ui.interact(
             *header,
             ui.unique_id().with(("column header", c)),
             Sense::hover(),
         )
-        .on_hover_text(columns[c].description());
+        .on_hover_text(description);
     }
 }
 
@@ -638,6 +656,7 @@ impl View for GraphView {
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         let specs = ctx.snapshot.map_or(&[][..], |s| &s.specs[..]);
         let trace = ctx.run.trace.as_deref();
+        self.dead = ctx.run.dead_layers.clone();
         self.show(
             ui,
             ctx.run.info.as_ref(),

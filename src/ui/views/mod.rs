@@ -98,6 +98,14 @@ pub fn ids() -> Vec<&'static str> {
     registry().iter().map(|view| view.id()).collect()
 }
 
+/// The title of the view `id` ("" if there is none).
+pub fn title_of(id: &str) -> &'static str {
+    registry()
+        .iter()
+        .find(|view| view.id() == id)
+        .map_or("", |view| view.title())
+}
+
 /// The views that are on, with a sensible start for every preset.
 pub fn default_views() -> Vec<String> {
     ["curves", "network", "weights", "boundary", "gallery"]
@@ -123,6 +131,10 @@ pub struct Views {
     pub step: StepCursor,
     /// Each shown view's tile as the last frame placed it (id, rect on screen).
     pub tiles: Vec<(&'static str, Rect)>,
+    /// The part of the screen the tiles scroll in.
+    pub viewport: Rect,
+    /// A view to scroll into view in the next frame (one just switched on).
+    reveal: Option<&'static str>,
 }
 
 impl Default for Views {
@@ -132,6 +144,8 @@ impl Default for Views {
             images: TestImages::default(),
             step: StepCursor::default(),
             tiles: Vec::new(),
+            viewport: Rect::NOTHING,
+            reveal: None,
         }
     }
 }
@@ -185,6 +199,11 @@ impl Views {
             .iter_mut()
             .find_map(|view| (view.as_mut() as &mut dyn Any).downcast_mut::<V>())
             .expect("every view type is registered")
+    }
+
+    /// Scrolls the view `id` to the top of the views' area in the next frame.
+    pub fn reveal(&mut self, id: &str) {
+        self.reveal = self.views.iter().map(|v| v.id()).find(|v| *v == id);
     }
 
     /// The curve options (persisted with the preferences).
@@ -241,6 +260,7 @@ impl Views {
             actions: &mut actions,
         };
         self.tiles.clear();
+        self.viewport = area;
         let mut tiles_ui = ui.new_child(UiBuilder::new().max_rect(area));
         egui::ScrollArea::both()
             .id_salt("views")
@@ -269,13 +289,19 @@ impl Views {
                             ui.label(RichText::new(view.title()).strong().size(15.0));
                             view.ui(ui, &mut ctx);
                         });
+                    // after the view: a scroll area inside it would take the request
+                    if self.reveal == Some(view.id()) {
+                        ui.scroll_to_rect(rect, Some(egui::Align::TOP));
+                        self.reveal = None;
+                    }
                 }
             });
         actions
     }
 
     /// One toggle per view; a view this run cannot show is greyed and says why.
-    fn toggles_ui(&self, ui: &mut Ui, shown: &mut Vec<String>, info: Option<&RunInfo>) {
+    fn toggles_ui(&mut self, ui: &mut Ui, shown: &mut Vec<String>, info: Option<&RunInfo>) {
+        let mut reveal = None;
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new("Views").strong());
             for view in &self.views {
@@ -299,10 +325,14 @@ impl Views {
                         shown.retain(|id| !id.eq_ignore_ascii_case(view.id()));
                     } else {
                         shown.push(view.id().to_string());
+                        reveal = Some(view.id());
                     }
                 }
             }
         });
+        if reveal.is_some() {
+            self.reveal = reveal;
+        }
     }
 }
 

@@ -467,8 +467,8 @@ impl View for StepThroughView {
     }
 
     fn min_size(&self) -> egui::Vec2 {
-        // the phase list, the explanation and a table side by side
-        egui::Vec2::new(420.0, 300.0)
+        // the phase list, the explanation and a table
+        egui::Vec2::new(330.0, 240.0)
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {

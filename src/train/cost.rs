@@ -1,0 +1,136 @@
+//! What a network will cost before it is built: parameters, memory while training and the
+//! arithmetic per sample, and from a quick measurement of this machine, the expected speed.
+
+use std::time::Instant;
+
+use ndarray::Array2;
+
+use crate::nn::{LayerSpec, Shape, matmul};
+
+/// Copies of the parameters a training run holds: weights, gradients, Adam's m and v, and the
+/// views' snapshot (weights, gradients, the last change and the snapshot network).
+const PARAMETER_COPIES: u64 = 8;
+/// Copies of each activation a training batch holds: the output, the pre-activation and the
+/// gradient.
+const ACTIVATION_COPIES: u64 = 3;
+
+/// The cost of training one architecture.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Cost {
+    pub parameters: usize,
+    /// Bytes of memory while training with the given batch size (approximate).
+    pub training_bytes: u64,
+    /// Floating-point operations to train on one sample: forward, backward and update.
+    pub flops_per_sample: f64,
+}
+
+impl Cost {
+    /// `layers` on samples of `input`, trained in batches of `batch`; an error if the shapes do
+    /// not chain.
+    pub fn estimate(input: Shape, layers: &[LayerSpec], batch: usize) -> Result<Self, String> {
+        let (mut shape, mut parameters, mut macs) = (input, 0usize, 0f64);
+        let mut values = input.len() as u64;
+        let mut unfolded = 0u64;
+        for layer in layers {
+            let output = layer.output_shape(shape)?;
+            if let Some(((rows, cols), bias)) = layer.param_shapes(shape) {
+                parameters += rows * cols + bias;
+                // each output position multiplies a row of inputs by the whole weight
+                let positions = output.len() / rows.max(1);
+                macs += (positions * rows * cols) as f64;
+                if matches!(layer, LayerSpec::Conv2d { .. }) {
+                    unfolded += (positions * cols) as u64; // the im2col patches
+                }
+            }
+            values += output.len() as u64;
+            shape = output;
+        }
+        let float = 4u64;
+        let training_bytes = parameters as u64 * float * PARAMETER_COPIES
+            + batch as u64 * (values * ACTIVATION_COPIES + 2 * unfolded) * float;
+        Ok(Self {
+            parameters,
+            training_bytes,
+            // forward one multiply-add (2 flops) per weight use, backward two
+            flops_per_sample: 6.0 * macs,
+        })
+    }
+
+    /// Expected training samples per second at `flops_per_second`.
+    pub fn samples_per_second(&self, flops_per_second: f64) -> f64 {
+        flops_per_second / self.flops_per_sample.max(1.0)
+    }
+}
+
+/// This machine's matrix-product speed in flops per second, measured on a product the size of
+/// a hidden layer's (about 20 ms).
+pub fn measure_flops_per_second() -> f64 {
+    let (m, k, n) = (128, 512, 512);
+    let a = Array2::from_elem((m, k), 0.5f32);
+    let b = Array2::from_elem((k, n), 0.25f32);
+    let mut c = Array2::zeros((m, n));
+    matmul(a.view(), b.view(), c.view_mut(), false); // warm up
+    let started = Instant::now();
+    let mut runs = 0u32;
+    while runs < 3 || started.elapsed().as_secs_f64() < 0.02 {
+        matmul(a.view(), b.view(), c.view_mut(), false);
+        runs += 1;
+    }
+    2.0 * (m * k * n) as f64 * f64::from(runs) / started.elapsed().as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nn::{Activation, Padding};
+
+    fn dense(units: usize) -> LayerSpec {
+        LayerSpec::Dense {
+            units,
+            activation: Activation::Relu,
+        }
+    }
+
+    #[test]
+    fn five_layers_of_4096_units_cost_70_million_parameters_and_gigabytes() {
+        let mut layers = vec![LayerSpec::Flatten];
+        layers.extend((0..5).map(|_| dense(4096)));
+        layers.push(dense(10));
+        let cost = Cost::estimate(Shape::image(28, 28, 1), &layers, 64).expect("chains");
+        let expected = 784 * 4096 + 4096 + 4 * (4096 * 4096 + 4096) + 4096 * 10 + 10;
+        assert_eq!(cost.parameters, expected);
+        assert!(
+            cost.training_bytes > 2_000_000_000,
+            "{}",
+            cost.training_bytes
+        );
+        assert_eq!(
+            cost.flops_per_sample,
+            6.0 * (expected - 4 * 4096 - 4096 - 10) as f64
+        );
+    }
+
+    #[test]
+    fn a_convolution_costs_its_kernel_at_every_output_position() {
+        let layers = [LayerSpec::Conv2d {
+            filters: 32,
+            kernel: 3,
+            padding: Padding::Valid,
+            activation: Activation::Relu,
+        }];
+        let cost = Cost::estimate(Shape::image(28, 28, 1), &layers, 1).expect("chains");
+        assert_eq!(cost.parameters, 32 * 9 + 32);
+        assert_eq!(cost.flops_per_sample, 6.0 * (26 * 26 * 32 * 9) as f64);
+        assert_eq!(
+            cost.training_bytes,
+            4 * (8 * 320 + 3 * (784 + 26 * 26 * 32) + 2 * 26 * 26 * 9)
+        );
+        assert!(Cost::estimate(Shape::flat(2), &layers, 1).is_err());
+    }
+
+    #[test]
+    fn the_measured_speed_is_a_real_number_of_flops() {
+        let flops = measure_flops_per_second();
+        assert!(flops.is_finite() && flops > 1e6, "{flops}");
+    }
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Screenshots of the real window under Xvfb, for the README: a run on MNIST and one on a 2-D set,
 # each with setting changes made mid-run by clicking the side panel, so the curves show markers.
-# Rerun after UI changes: bash scripts/screenshots.sh   (writes screenshots/*.png)
+# Rerun after UI changes: bash scripts/screenshots.sh [NAME...]   (writes screenshots/*.png; all
+# of them, or only those named)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v Xvfb >/dev/null || ! command -v xdotool >/dev/null || ! command -v import >/dev/null; then
@@ -12,7 +13,8 @@ cargo build --release --quiet
 mkdir -p screenshots
 
 export DISPLAY=:97
-Xvfb "$DISPLAY" -screen 0 1440x900x24 >/dev/null 2>&1 &
+# large enough for the 1920x1080 window; the app opens at 1440x900 in the top-left corner
+Xvfb "$DISPLAY" -screen 0 1920x1080x24 >/dev/null 2>&1 &
 xvfb=$!
 app=""
 cleanup() { [ -n "$app" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; true; }
@@ -24,17 +26,33 @@ export XDG_DATA_HOME
 
 click() { xdotool mousemove "$1" "$2" click 1; xdotool mousemove 1435 895; }
 
-# start PRESET VIEWS [--play]: open the app on a preset with those views
+# wanted NAME: true when all screenshots are asked for, or this one
+wanted() {
+  [ ${#names[@]} -eq 0 ] && return 0
+  for n in "${names[@]}"; do [ "$n" = "$1" ] && return 0; done
+  return 1
+}
+names=("$@")
+
+# start PRESET VIEWS [ARGS...]: open the app on a preset with those views
 start() {
-  ./target/release/backprop-lab --preset "$1" --views "$2" ${3:-} &
+  local preset=$1 views=$2
+  shift 2
+  ./target/release/backprop-lab --preset "$preset" --views "$views" "$@" &
   app=$!
   sleep 4
 }
-# snap NAME: screenshot the screen, then close the app
+window() { xdotool search --name "Backprop Lab" | head -1; }
+# resize W H: the window's size (Xvfb has no window manager: it stays where it is)
+resize() {
+  xdotool windowsize --sync "$(window)" "$1" "$2"
+  sleep 2
+}
+# snap NAME: screenshot the window, then close the app
 snap() {
   xdotool mousemove 1435 895
   sleep 1
-  import -window root "screenshots/$1.png"
+  import -window "$(window)" "screenshots/$1.png"
   kill "$app"
   wait "$app" 2>/dev/null || true
   app=""
@@ -62,49 +80,84 @@ stroke() {
 
 # MNIST MLP: Adam -> SGD -> Adam (side panel: SGD at 122,423, Adam at 281,423), then the first
 # layer's weights as 28x28 tiles (Tiles at 812,429)
-start mnist-mlp curves,network,weights,gallery --play
-sleep 3; click 122 423
-sleep 3; click 281 423
-sleep 3; click 812 429
-sleep 2; snap mnist-mlp
+if wanted mnist-mlp; then
+  start mnist-mlp curves,network,weights,gallery --play
+  sleep 3; click 122 423
+  sleep 3; click 281 423
+  sleep 3; click 812 429
+  sleep 2; snap mnist-mlp
+fi
 
 # spiral: cross-entropy -> MSE -> cross-entropy (MSE at 85,472, cross-entropy at 169,472)
-start spiral curves,network,weights,boundary --play
-sleep 2; click 85 472
-sleep 2; click 169 472
-sleep 3; snap spiral
+if wanted spiral; then
+  start spiral curves,network,weights,boundary --play
+  sleep 2; click 85 472
+  sleep 2; click 169 472
+  sleep 3; snap spiral
+fi
 
 # MNIST CNN: the graph and the conv filters' feature maps (Feature maps at 673,453)
-start mnist-cnn curves,network,weights,gallery --play
-sleep 8; click 673 453
-sleep 2; snap mnist-cnn
+if wanted mnist-cnn; then
+  start mnist-cnn curves,network,weights,gallery --play
+  sleep 8; click 673 453
+  sleep 2; snap mnist-cnn
+fi
 
 # the confusion matrix with the examples of one cell (true 4, predicted 9) and the gallery
-start mnist-mlp confusion,gallery --play
-sleep 8; click 819 392
-sleep 2; snap confusion
+if wanted confusion; then
+  start mnist-mlp confusion,gallery --play
+  sleep 8; click 819 392
+  sleep 2; snap confusion
+fi
 
 # a "2" drawn on the canvas (972..1176 x 467..670) while the CNN trains, made the probe
 # ("Use as probe" at 1141,429) so the graph and the feature maps show it
-start mnist-cnn curves,network,weights,draw --play
-sleep 10
-stroke 1033 528 1050 508 1074 502 1098 508 1110 528 1104 552 1084 575 1058 599 1033 625 1064 625 1094 625 1119 625
-sleep 1; click 1141 429
-sleep 1; click 673 453
-sleep 2; snap draw
+if wanted draw; then
+  start mnist-cnn curves,network,weights,draw --play
+  sleep 10
+  stroke 1033 528 1050 508 1074 502 1098 508 1110 528 1104 552 1084 575 1058 599 1033 625 1064 625 1094 625 1119 625
+  sleep 1; click 1141 429
+  sleep 1; click 673 453
+  sleep 2; snap draw
+fi
 
 # the step-through on xor after two steps: layer 0's forward pass for row 0 of the batch, every
 # number written out, the phase's layer highlighted in the graph
-start xor network,step
-keys Right Right t Right
-sleep 1; snap step-xor
+if wanted step-xor; then
+  start xor network,step
+  keys Right Right t Right
+  sleep 1; snap step-xor
+fi
 
 # mnist-cnn: a conv phase (one output position as the 3x3 patch times the kernel plus b)...
-start mnist-cnn network,step
-keys t Right
-sleep 2; snap step-cnn-conv
+if wanted step-cnn-conv; then
+  start mnist-cnn network,step
+  keys t Right
+  sleep 2; snap step-cnn-conv
+fi
 
 # ...and Adam's update of the dense layer's chosen weight, with m as a heatmap beside it
-start mnist-cnn weights,step
-keys t Right Right Right Right Right Right Right Right Right Right Right Right Right Right Right Right
-sleep 2; snap step-cnn-adam
+if wanted step-cnn-adam; then
+  start mnist-cnn weights,step
+  keys t Right Right Right Right Right Right Right Right Right Right Right Right Right Right Right Right
+  sleep 2; snap step-cnn-adam
+fi
+
+# every view at the smallest and the largest common window: nothing clipped or overlapping
+ALL_VIEWS=curves,network,weights,boundary,confusion,gallery,draw,step
+if wanted every-view-1024x700; then
+  start mnist-cnn "$ALL_VIEWS" --play
+  resize 1024 700
+  sleep 8; snap every-view-1024x700
+fi
+if wanted every-view-1920x1080; then
+  start mnist-cnn "$ALL_VIEWS" --play
+  resize 1920 1080
+  sleep 8; snap every-view-1920x1080
+fi
+
+# the spiral at SGD with a learning rate of 10: the loss blows up, training pauses and says why
+if wanted blow-up; then
+  start spiral curves,network,weights,boundary --optimizer sgd --lr 10 --play
+  sleep 4; snap blow-up
+fi

@@ -34,6 +34,9 @@ pub struct Cli {
     /// With no command: the views to open, comma-separated (default: those open last time).
     #[arg(long, value_delimiter = ',', value_parser = view_ids())]
     views: Vec<String>,
+    /// With no command and --preset: start with these settings instead of the preset's.
+    #[command(flatten)]
+    settings: SettingsArgs,
 }
 
 /// The ids `--views` takes: every registered view.
@@ -103,6 +106,15 @@ pub struct SettingsArgs {
 }
 
 impl SettingsArgs {
+    /// No setting was given.
+    fn is_empty(&self) -> bool {
+        self.loss.is_none()
+            && self.optimizer.is_none()
+            && self.lr.is_none()
+            && self.batch_size.is_none()
+            && self.l2.is_none()
+    }
+
     /// `settings` with every setting given on the command line.
     fn apply(&self, settings: TrainSettings) -> TrainSettings {
         [
@@ -219,6 +231,25 @@ fn preset_named(name: &str) -> anyhow::Result<crate::train::Preset> {
     })
 }
 
+/// The run the app opens with settings given on the command line: the preset's with them
+/// (seed 42, as `train`); none without any.
+fn launch_config(
+    preset: Option<&str>,
+    settings: &SettingsArgs,
+) -> anyhow::Result<Option<crate::train::RunConfig>> {
+    if settings.is_empty() {
+        return Ok(None);
+    }
+    let Some(name) = preset else {
+        anyhow::bail!("training settings on the command line need --preset, to say what they change");
+    };
+    let preset = preset_named(name)?;
+    let mut config = crate::train::RunConfig::from_preset(&preset, 42);
+    config.settings = settings.apply(config.settings);
+    config.settings.validate().map_err(anyhow::Error::msg)?;
+    Ok(Some(config))
+}
+
 /// Opens the desktop window.
 fn open_app(launch: crate::ui::Launch) -> anyhow::Result<()> {
     if let Some(name) = &launch.preset {
@@ -231,12 +262,14 @@ fn open_app(launch: crate::ui::Launch) -> anyhow::Result<()> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => open_app(crate::ui::Launch {
-            preset: cli.preset,
-            config: None,
-            play: cli.play,
-            perf_log: cli.perf_log,
-            views: (!cli.views.is_empty()).then_some(cli.views),
+        None => launch_config(cli.preset.as_deref(), &cli.settings).and_then(|config| {
+            open_app(crate::ui::Launch {
+                preset: cli.preset,
+                config,
+                play: cli.play,
+                perf_log: cli.perf_log,
+                views: (!cli.views.is_empty()).then_some(cli.views),
+            })
         }),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => evaluate::eval(&args),

@@ -429,6 +429,11 @@ impl View for ConfusionView {
         "True against predicted class on the test split; click a cell for its examples"
     }
 
+    fn min_size(&self) -> egui::Vec2 {
+        // ten rows of readable cells with their labels
+        egui::Vec2::new(300.0, 300.0)
+    }
+
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), ctx.snapshot, ctx.images) {
             ctx.actions.push(ViewAction::SetProbe(probe));

@@ -24,6 +24,11 @@ impl View for CurvesView {
         "Training loss, test loss and test accuracy as training goes"
     }
 
+    fn min_size(&self) -> egui::Vec2 {
+        // both plots at a readable height, with their legends
+        egui::Vec2::new(260.0, 250.0)
+    }
+
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         self.options.ui(ui, ctx.run);
     }

@@ -633,6 +633,11 @@ impl View for DrawView {
         "Draw a digit and watch the network classify it as it trains"
     }
 
+    fn min_size(&self) -> egui::Vec2 {
+        // a canvas one can draw on, with the bars beside or below it
+        egui::Vec2::new(300.0, 260.0)
+    }
+
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
         let specs = ctx.snapshot.map_or(&[][..], |s| &s.specs[..]);
         if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), specs, ctx.snapshot) {

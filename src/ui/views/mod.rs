@@ -150,23 +150,28 @@ impl Default for Views {
     }
 }
 
-/// How `n` tiles of at least `min` each share `area`: (columns, tile size). As many columns
-/// as suit the area's shape and fit side by side; the tiles fill the height unless that makes
-/// them shorter than `min`, and then the whole grid is taller than `area` (it scrolls).
-fn grid(n: usize, area: Vec2, min: Vec2, gap: f32) -> (usize, Vec2) {
-    let fits = |columns: usize| (area.x - gap * (columns - 1) as f32) / columns as f32 >= min.x;
+/// How tiles with minimum sizes `mins` (in order) share `area`: the column count, the
+/// column width and each row's height. As many columns as suit the area's shape and fit the
+/// widest minimum; rows fill the height, each at least its tallest view's minimum, and when
+/// those minimums do not fit, the grid is taller than `area` (it scrolls).
+fn grid(mins: &[Vec2], area: Vec2, gap: f32) -> (usize, f32, Vec<f32>) {
+    let n = mins.len().max(1);
+    let widest = mins.iter().map(|m| m.x).fold(0.0, f32::max);
+    let width_of = |columns: usize| (area.x - gap * (columns - 1) as f32) / columns as f32;
     let columns = (1..=columns_for(n, area.x / area.y.max(1.0)))
         .rev()
-        .find(|&c| fits(c))
+        .find(|&c| width_of(c) >= widest)
         .unwrap_or(1);
-    let rows = n.div_ceil(columns);
-    let width = (area.x - gap * (columns - 1) as f32) / columns as f32;
-    let height = (area.y - gap * (rows - 1) as f32) / rows as f32;
+    let row_mins: Vec<f32> = mins
+        .chunks(columns)
+        .map(|row| row.iter().map(|m| m.y).fold(0.0, f32::max))
+        .collect();
+    let room = area.y - gap * (row_mins.len().saturating_sub(1)) as f32;
+    let needed: f32 = row_mins.iter().sum();
+    let extra = ((room - needed) / row_mins.len().max(1) as f32).max(0.0);
     // whole points: a grid that fits never shows a scroll bar for a rounding error
-    (
-        columns,
-        Vec2::new(width.max(min.x).floor(), height.max(min.y).floor()),
-    )
+    let heights = row_mins.iter().map(|h| (h + extra).floor()).collect();
+    (columns, width_of(columns).max(widest).floor(), heights)
 }
 
 /// Columns for `n` tiles in a space of `aspect` (width / height).
@@ -242,15 +247,19 @@ impl Views {
             return actions;
         }
         let gap = 8.0;
-        let min = visible
+        let mins: Vec<Vec2> = visible.iter().map(|&i| self.views[i].min_size()).collect();
+        let (columns, width, heights) = grid(&mins, area.size(), gap);
+        let tops: Vec<f32> = heights
             .iter()
-            .map(|&i| self.views[i].min_size())
-            .fold(Vec2::ZERO, Vec2::max);
-        let (columns, cell) = grid(visible.len(), area.size(), min, gap);
-        let rows = visible.len().div_ceil(columns);
+            .scan(0.0, |top, h| {
+                let this = *top;
+                *top += h + gap;
+                Some(this)
+            })
+            .collect();
         let content = Vec2::new(
-            (cell.x + gap) * columns as f32 - gap,
-            (cell.y + gap) * rows as f32 - gap,
+            (width + gap) * columns as f32 - gap,
+            heights.iter().sum::<f32>() + gap * (heights.len().saturating_sub(1)) as f32,
         );
         let mut ctx = ViewContext {
             run,
@@ -270,12 +279,8 @@ impl Views {
                 for (k, &index) in visible.iter().enumerate() {
                     let (row, column) = (k / columns, k % columns);
                     let rect = Rect::from_min_size(
-                        grid_rect.min
-                            + Vec2::new(
-                                (cell.x + gap) * column as f32,
-                                (cell.y + gap) * row as f32,
-                            ),
-                        cell,
+                        grid_rect.min + Vec2::new((width + gap) * column as f32, tops[row]),
+                        Vec2::new(width, heights[row]),
                     );
                     let view = &mut self.views[index];
                     self.tiles.push((view.id(), rect));
@@ -342,20 +347,30 @@ mod tests {
 
     #[test]
     fn tiles_keep_their_minimum_size_in_fewer_columns_and_fill_the_area_when_they_fit() {
-        let min = Vec2::new(260.0, 190.0);
+        let small = Vec2::new(260.0, 190.0);
         // roomy: three columns filling the area exactly (to the point)
-        let (columns, cell) = grid(6, Vec2::new(1500.0, 800.0), min, 8.0);
+        let (columns, width, heights) = grid(&[small; 6], Vec2::new(1500.0, 800.0), 8.0);
         assert_eq!(columns, 3);
-        assert!(cell.x >= min.x && cell.y >= min.y);
-        assert!(3.0 * cell.x + 16.0 <= 1500.0 && 3.0 * cell.x + 16.0 > 1497.0);
-        assert!(2.0 * cell.y + 8.0 <= 800.0);
+        assert!(3.0 * width + 16.0 <= 1500.0 && 3.0 * width + 16.0 > 1497.0);
+        assert_eq!(heights.len(), 2);
+        assert!(heights[0] == heights[1] && heights[0] >= small.y);
+        assert!(2.0 * heights[0] + 8.0 <= 800.0 && 2.0 * heights[0] + 8.0 > 798.0);
         // a 1024x700 window's central area: fewer columns, taller than the area (it scrolls)
-        let (columns, cell) = grid(8, Vec2::new(700.0, 560.0), min, 8.0);
+        let (columns, width, heights) = grid(&[small; 8], Vec2::new(700.0, 560.0), 8.0);
         assert_eq!(columns, 2);
-        assert_eq!(cell.y, min.y);
-        assert!(cell.x >= min.x);
+        assert_eq!(heights, [small.y; 4]);
+        assert!(width >= small.x);
         // narrower than one tile: one column of minimum-width tiles
-        let (columns, cell) = grid(3, Vec2::new(200.0, 400.0), min, 8.0);
-        assert_eq!((columns, cell.x), (1, min.x));
+        let (columns, width, _) = grid(&[small; 3], Vec2::new(200.0, 400.0), 8.0);
+        assert_eq!((columns, width), (1, small.x));
+        // a tall view makes its own row taller, not the others
+        let tall = Vec2::new(260.0, 300.0);
+        let (columns, _, heights) = grid(
+            &[small, small, tall, small, small, small],
+            Vec2::new(900.0, 498.0),
+            8.0,
+        );
+        assert_eq!(columns, 3);
+        assert_eq!(heights, [300.0, 190.0]);
     }
 }

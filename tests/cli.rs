@@ -836,3 +836,17 @@ fn step_through_prints_one_object_per_step_with_the_trainers_numbers() {
     let message = failure(&["step-through", "--preset", "xor", "--steps", "0"]);
     assert!(message.contains("--steps"), "{message}");
 }
+
+#[test]
+fn the_apps_settings_flags_need_a_preset_are_checked_and_are_not_taken_before_a_command() {
+    // refused before any window opens
+    let message = failure(&["--lr", "1"]);
+    assert!(message.contains("need --preset"), "{message}");
+    let message = failure(&["--preset", "xor", "--batch-size", "0"]);
+    assert!(message.contains("batch size"), "{message}");
+    // before a command they would be ignored: clap says so instead
+    let output = run(&["--lr", "1", "train", "--preset", "xor", "--epochs", "1"]);
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}

@@ -17,7 +17,9 @@ use crate::train::{SettingChange, TrainSettings};
 #[command(
     name = "backprop-lab",
     version,
-    about = "Watch a neural network learn, and look inside it while it does"
+    about = "Watch a neural network learn, and look inside it while it does",
+    // the app's own flags (--preset, --lr, ...) before a command would be silently ignored
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -241,12 +243,14 @@ fn launch_config(
         return Ok(None);
     }
     let Some(name) = preset else {
-        anyhow::bail!("training settings on the command line need --preset, to say what they change");
+        anyhow::bail!(
+            "training settings on the command line need --preset, to say what they change"
+        );
     };
     let preset = preset_named(name)?;
     let mut config = crate::train::RunConfig::from_preset(&preset, 42);
     config.settings = settings.apply(config.settings);
-    config.settings.validate().map_err(anyhow::Error::msg)?;
+    crate::ui::validate(&config).map_err(anyhow::Error::msg)?;
     Ok(Some(config))
 }
 

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use ndarray::Array2;
 
+use super::trainer::EVAL_CHUNK;
 use crate::nn::{LayerSpec, Shape, matmul};
 
 /// Copies of the parameters a training run holds: weights, gradients, Adam's m and v, and the
@@ -46,8 +47,10 @@ impl Cost {
             shape = output;
         }
         let float = 4u64;
+        // the test set is evaluated in chunks, which may be larger than a batch
+        let rows = batch.max(EVAL_CHUNK) as u64;
         let training_bytes = parameters as u64 * float * PARAMETER_COPIES
-            + batch as u64 * (values * ACTIVATION_COPIES + 2 * unfolded) * float;
+            + rows * (values * ACTIVATION_COPIES + 2 * unfolded) * float;
         Ok(Self {
             parameters,
             training_bytes,
@@ -121,9 +124,10 @@ mod tests {
         let cost = Cost::estimate(Shape::image(28, 28, 1), &layers, 1).expect("chains");
         assert_eq!(cost.parameters, 32 * 9 + 32);
         assert_eq!(cost.flops_per_sample, 6.0 * (26 * 26 * 32 * 9) as f64);
+        // activations and patches of an evaluation chunk of 250 rows (more than the batch)
         assert_eq!(
             cost.training_bytes,
-            4 * (8 * 320 + 3 * (784 + 26 * 26 * 32) + 2 * 26 * 26 * 9)
+            4 * (8 * 320 + 250 * (3 * (784 + 26 * 26 * 32) + 2 * 26 * 26 * 9))
         );
         assert!(Cost::estimate(Shape::flat(2), &layers, 1).is_err());
     }

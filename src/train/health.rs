@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::nn::{Optimizer, OptimizerSettings};
+
 /// A loss this many times the run's first loss has blown up (two orders of magnitude).
 pub const BLOW_UP_FACTOR: f64 = 100.0;
 /// Below this, the largest weight gradient has vanished.
@@ -13,19 +15,23 @@ pub const VANISHED_GRADIENT: f64 = 1e-8;
 const VANISHED_CHECKS: u32 = 3;
 /// Test accuracy within this of chance counts as chance.
 const CHANCE_MARGIN: f64 = 0.02;
-/// Evaluations in a row at chance, and epochs done, before saying so.
-const CHANCE_EVALUATIONS: u32 = 5;
+/// Steps and epochs at chance before saying so.
+const CHANCE_STEPS: u64 = 500;
 const CHANCE_EPOCHS: f64 = 2.0;
 
 /// Something that went wrong in training, with the step it was seen at.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum HealthAlert {
-    /// The batch loss jumped to `loss`, `factor` times the first loss: training pauses.
+    /// The batch loss jumped to `loss`, `factor` times the first loss (or the smoothed loss
+    /// to `factor` times its lowest): training pauses.
     BlowUp {
         step: u64,
         loss: f64,
         factor: f64,
+        /// True: measured from the first loss; false: from the lowest smoothed loss.
+        from_start: bool,
         learning_rate: f32,
+        adam: bool,
     },
     /// Every unit of these layers (indices) output zero on the test batch.
     DeadLayers { step: u64, layers: Vec<usize> },
@@ -52,12 +58,21 @@ impl HealthAlert {
                 step,
                 loss,
                 factor,
+                from_start,
                 learning_rate,
+                adam,
             } => format!(
-                "The loss blew up at step {step}: {loss:.3e}, {factor:.0} times where it started. \
-                 Training is paused. The learning rate {learning_rate} is the likely cause: lower \
-                 it (try {}) and press Reset, or switch to Adam.",
-                learning_rate / 10.0
+                "The loss blew up at step {step}: {loss:.3e}, {factor:.0} times {}. Training is \
+                 paused. The learning rate {} is the likely cause: lower it (try {}) and press \
+                 Reset{}.",
+                if *from_start {
+                    "where it started"
+                } else {
+                    "its lowest so far"
+                },
+                short(f64::from(*learning_rate)),
+                short(f64::from(*learning_rate) / 10.0),
+                if *adam { "" } else { ", or switch to Adam" }
             ),
             HealthAlert::DeadLayers { step, layers } => {
                 let names: Vec<String> = layers.iter().map(|l| (l + 1).to_string()).collect();
@@ -93,29 +108,62 @@ impl HealthAlert {
     }
 }
 
+/// A number with at most 6 significant decimals, without float noise (0.030000001 -> 0.03).
+fn short(x: f64) -> String {
+    let digits = 6 - x.abs().log10().floor().clamp(-12.0, 6.0) as i32;
+    let scale = 10f64.powi(digits.max(0));
+    format!("{}", (x * scale).round() / scale)
+}
+
+/// Weight of a new batch loss in the smoothed loss.
+const SMOOTHING: f64 = 0.1;
+
 /// Watches one run. Each kind of alert is said once, and again only after it cleared.
 #[derive(Clone, Debug, Default)]
 pub struct HealthWatch {
     first_loss: Option<f64>,
+    /// The smoothed batch loss and its lowest value.
+    smoothed: f64,
+    lowest: f64,
     blown_up: bool,
     dead: Vec<usize>,
     vanished_checks: u32,
     vanished_said: bool,
-    chance_evaluations: u32,
+    /// (step, epochs) of the first evaluation at chance since the last one above it.
+    at_chance_since: Option<(u64, f64)>,
     chance_said: bool,
 }
 
 impl HealthWatch {
     /// After each training batch: a blow-up alert when the loss is [`BLOW_UP_FACTOR`] times
-    /// the run's first loss (said again only after the loss came back down).
-    pub fn after_batch(&mut self, step: u64, loss: f64, learning_rate: f32) -> Option<HealthAlert> {
+    /// the run's first loss, or the smoothed loss is that many times its lowest and above the
+    /// first (a trained network thrown back). Said again only after the loss came well down.
+    pub fn after_batch(
+        &mut self,
+        step: u64,
+        loss: f64,
+        settings: &OptimizerSettings,
+    ) -> Option<HealthAlert> {
         if !loss.is_finite() {
             return None; // divergence to NaN is the trainer's own error
         }
-        let first = *self.first_loss.get_or_insert(loss.max(1e-3));
-        let factor = loss / first;
-        if factor < BLOW_UP_FACTOR {
-            self.blown_up = false;
+        let first = match self.first_loss {
+            Some(first) => first,
+            None => {
+                let first = loss.max(1e-3);
+                (self.first_loss, self.smoothed, self.lowest) = (Some(first), loss, loss);
+                first
+            }
+        };
+        self.smoothed += SMOOTHING * (loss - self.smoothed);
+        self.lowest = self.lowest.min(self.smoothed).max(1e-12);
+        let (from_start, from_lowest) = (loss / first, self.smoothed / self.lowest);
+        let jumped = from_start >= BLOW_UP_FACTOR
+            || (self.smoothed >= first && from_lowest >= BLOW_UP_FACTOR);
+        if !jumped {
+            if from_start < BLOW_UP_FACTOR / 10.0 && from_lowest < BLOW_UP_FACTOR / 10.0 {
+                self.blown_up = false;
+            }
             return None;
         }
         if self.blown_up {
@@ -125,8 +173,10 @@ impl HealthWatch {
         Some(HealthAlert::BlowUp {
             step,
             loss,
-            factor,
-            learning_rate,
+            factor: from_start.max(from_lowest),
+            from_start: from_start >= BLOW_UP_FACTOR,
+            learning_rate: settings.learning_rate,
+            adam: matches!(settings.optimizer, Optimizer::Adam { .. }),
         })
     }
 
@@ -140,9 +190,13 @@ impl HealthWatch {
         })
     }
 
-    /// The largest |dL/dW| over every layer now (checked now and then, not every batch).
+    /// The largest |dL/dW| over every layer now (checked now and then, not every batch). A
+    /// network that has learned (smoothed loss under half the first) may rightly have none.
     pub fn gradients(&mut self, step: u64, largest: f64) -> Option<HealthAlert> {
-        if largest >= VANISHED_GRADIENT || !largest.is_finite() {
+        let learned = self
+            .first_loss
+            .is_some_and(|first| self.smoothed < 0.5 * first);
+        if largest >= VANISHED_GRADIENT || !largest.is_finite() || learned {
             self.vanished_checks = 0;
             self.vanished_said = false;
             return None;
@@ -155,8 +209,8 @@ impl HealthWatch {
         Some(HealthAlert::VanishedGradients { step, largest })
     }
 
-    /// After each test evaluation: an alert once accuracy has sat at chance for several
-    /// evaluations and at least two epochs.
+    /// After each test evaluation: an alert once accuracy has sat at chance for
+    /// [`CHANCE_EPOCHS`] epochs and [`CHANCE_STEPS`] steps in a row.
     pub fn evaluated(
         &mut self,
         step: u64,
@@ -166,15 +220,13 @@ impl HealthWatch {
     ) -> Option<HealthAlert> {
         let chance = 1.0 / classes.max(2) as f64;
         if accuracy > chance + CHANCE_MARGIN {
-            self.chance_evaluations = 0;
+            self.at_chance_since = None;
             self.chance_said = false;
             return None;
         }
-        self.chance_evaluations += 1;
-        if self.chance_said
-            || self.chance_evaluations < CHANCE_EVALUATIONS
-            || epochs < CHANCE_EPOCHS
-        {
+        let (since_step, since_epochs) = *self.at_chance_since.get_or_insert((step, epochs));
+        let long = step - since_step >= CHANCE_STEPS && epochs - since_epochs >= CHANCE_EPOCHS;
+        if self.chance_said || !long {
             return None;
         }
         self.chance_said = true;
@@ -190,23 +242,76 @@ impl HealthWatch {
 mod tests {
     use super::*;
 
+    fn sgd(learning_rate: f32) -> OptimizerSettings {
+        OptimizerSettings {
+            optimizer: Optimizer::Sgd,
+            learning_rate,
+            weight_decay: 0.0,
+        }
+    }
+
     #[test]
     fn a_loss_two_orders_of_magnitude_above_the_first_is_a_blow_up_said_once() {
         let mut watch = HealthWatch::default();
-        assert_eq!(watch.after_batch(1, 0.7, 10.0), None);
-        assert_eq!(watch.after_batch(2, 0.7 * 99.0, 10.0), None);
-        let alert = watch.after_batch(3, 0.7 * 101.0, 10.0).expect("a blow-up");
+        let lr = sgd(0.3);
+        assert_eq!(watch.after_batch(1, 0.7, &lr), None);
+        assert_eq!(watch.after_batch(2, 0.7 * 99.0, &lr), None);
+        let alert = watch.after_batch(3, 0.7 * 101.0, &lr).expect("a blow-up");
         assert!(alert.pauses());
-        assert!(matches!(alert, HealthAlert::BlowUp { step: 3, .. }));
+        assert!(matches!(
+            alert,
+            HealthAlert::BlowUp {
+                step: 3,
+                from_start: true,
+                ..
+            }
+        ));
         let message = alert.message();
-        assert!(message.contains("step 3") && message.contains("learning rate 10"));
-        assert!(message.contains("try 1"), "{message}");
-        // still up: not said again; down and up again: said again
-        assert_eq!(watch.after_batch(4, 1e8, 10.0), None);
-        assert_eq!(watch.after_batch(5, 0.5, 10.0), None);
-        assert!(watch.after_batch(6, 1e3, 10.0).is_some());
+        assert!(message.contains("step 3") && message.contains("learning rate 0.3 "));
+        assert!(
+            message.contains("(try 0.03)") && message.contains("switch to Adam"),
+            "{message}"
+        );
+        // still up: not said again; well down and up again: said again
+        assert_eq!(watch.after_batch(4, 1e8, &lr), None);
+        for step in 5..300 {
+            assert_eq!(watch.after_batch(step, 0.5, &lr), None);
+        }
+        assert!(watch.after_batch(300, 1e3, &lr).is_some());
         // NaN is the trainer's divergence error, not this
-        assert_eq!(HealthWatch::default().after_batch(1, f64::NAN, 1.0), None);
+        assert_eq!(HealthWatch::default().after_batch(1, f64::NAN, &lr), None);
+    }
+
+    #[test]
+    fn a_trained_network_thrown_back_is_a_blow_up_but_one_hard_sample_is_not() {
+        let mut watch = HealthWatch::default();
+        let adam = OptimizerSettings {
+            optimizer: Optimizer::ADAM,
+            ..sgd(1e-3)
+        };
+        watch.after_batch(1, 2.3, &adam);
+        for step in 2..200 {
+            assert_eq!(watch.after_batch(step, 0.01, &adam), None);
+        }
+        // batch of one: a single misclassified sample costs as much as the start, once
+        assert_eq!(watch.after_batch(200, 2.3, &adam), None);
+        assert_eq!(watch.after_batch(201, 0.01, &adam), None);
+        // thrown back for good: the smoothed loss climbs past the first within a few steps
+        let alert = (202..240)
+            .find_map(|step| watch.after_batch(step, 50.0, &adam))
+            .expect("a blow-up");
+        let HealthAlert::BlowUp {
+            step, from_start, ..
+        } = alert
+        else {
+            panic!("{alert:?}")
+        };
+        assert!(!from_start && step < 210, "at step {step}");
+        assert!(
+            !alert.message().contains("switch to Adam"),
+            "{}",
+            alert.message()
+        );
     }
 
     #[test]
@@ -230,8 +335,9 @@ mod tests {
     }
 
     #[test]
-    fn gradients_vanish_after_three_checks_in_a_row() {
+    fn gradients_vanish_after_three_checks_in_a_row_unless_the_network_has_learned() {
         let mut watch = HealthWatch::default();
+        watch.after_batch(1, 0.7, &sgd(0.1));
         assert_eq!(watch.gradients(1, 1e-9), None);
         assert_eq!(watch.gradients(2, 1e-9), None);
         assert_eq!(
@@ -244,26 +350,43 @@ mod tests {
         let alert = watch.gradients(6, 0.0).expect("vanished");
         assert!(alert.message().contains("step 6"));
         assert_eq!(watch.gradients(7, 0.0), None, "said once");
+        // solved, saturated outputs: zero gradients are no alarm
+        let mut solved = HealthWatch::default();
+        solved.after_batch(1, 0.7, &sgd(0.1));
+        for step in 2..100 {
+            solved.after_batch(step, 1e-4, &sgd(0.1));
+        }
+        for step in 0..10 {
+            assert_eq!(solved.gradients(step, 0.0), None);
+        }
     }
 
     #[test]
-    fn accuracy_at_chance_is_said_after_two_epochs_and_five_evaluations() {
+    fn accuracy_at_chance_is_said_after_two_epochs_and_500_steps_of_it() {
+        // xor: an epoch is a step; evaluations after every Step do not count as time
         let mut watch = HealthWatch::default();
-        for k in 0..4 {
-            assert_eq!(watch.evaluated(k, 3.0, 0.5, 2), None);
+        for step in 0..500 {
+            assert_eq!(watch.evaluated(step, step as f64, 0.5, 2), None);
         }
-        let alert = watch.evaluated(5, 3.0, 0.51, 2).expect("at chance");
-        assert!(alert.message().contains("51%") && alert.message().contains("50%"));
-        assert_eq!(watch.evaluated(6, 3.0, 0.5, 2), None, "said once");
-        // early in the run it is not said, and learning resets it
+        let alert = watch.evaluated(500, 500.0, 0.25, 2).expect("at chance");
+        assert!(alert.message().contains("25%") && alert.message().contains("50%"));
+        assert_eq!(watch.evaluated(501, 501.0, 0.5, 2), None, "said once");
+        // a large dataset: 1,900 steps are under two epochs; learning resets the count
         let mut watch = HealthWatch::default();
-        for k in 0..10 {
-            assert_eq!(watch.evaluated(k, 1.0, 0.1, 10), None);
+        let epochs = |step: u64| step as f64 / 1000.0;
+        for step in (0..2000).step_by(50) {
+            assert_eq!(watch.evaluated(step, epochs(step), 0.1, 10), None);
         }
-        assert_eq!(watch.evaluated(11, 2.5, 0.9, 10), None);
-        for k in 0..4 {
-            assert_eq!(watch.evaluated(12 + k, 2.5, 0.1, 10), None);
-        }
-        assert!(watch.evaluated(20, 2.5, 0.1, 10).is_some());
+        assert_eq!(watch.evaluated(2000, epochs(2000), 0.9, 10), None);
+        assert_eq!(watch.evaluated(2100, epochs(2100), 0.1, 10), None);
+        assert_eq!(watch.evaluated(4000, epochs(4000), 0.1, 10), None);
+        assert!(watch.evaluated(4200, epochs(4200), 0.1, 10).is_some());
+    }
+
+    #[test]
+    fn numbers_in_messages_carry_no_float_noise() {
+        assert_eq!(short(f64::from(0.3f32) / 10.0), "0.03");
+        assert_eq!(short(10.0), "10");
+        assert_eq!(short(1e-5), "0.00001");
     }
 }

@@ -83,7 +83,7 @@ struct EpochSums {
 }
 
 /// Rows per chunk when evaluating a split.
-const EVAL_CHUNK: usize = 250;
+pub(crate) const EVAL_CHUNK: usize = 250;
 
 pub struct Trainer {
     network: Network,

@@ -32,6 +32,9 @@ const EVALUATION_INTERVAL: Duration = Duration::from_millis(250);
 const EVALUATION_SPACING: u32 = 20;
 /// Evaluations at the start of a run that come every EVALUATION_INTERVAL whatever they cost.
 const EARLY_EVALUATIONS: usize = 8;
+/// At an epoch's end the test set is evaluated if the last evaluation is this many times its
+/// own duration ago (so short runs get a point per epoch, long ones stay training).
+const EPOCH_END_SPACING: u32 = 4;
 /// Capacity of the command and update channels.
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -328,13 +331,6 @@ impl Session<'_> {
         if !self.train_batch(publishing) {
             return;
         }
-        if self.run_length == Some(self.trainer.epoch()) && epoch != self.trainer.epoch() {
-            self.mode = Mode::Paused;
-            self.outbox.push(Update::Finished {
-                step: self.trainer.step(),
-                epochs: self.trainer.epoch(),
-            });
-        }
         if !self.running() {
             // paused by the run length or the health watch
             self.evaluate();
@@ -355,10 +351,14 @@ impl Session<'_> {
         } else {
             EVALUATION_INTERVAL.max(self.evaluation_time * EVALUATION_SPACING)
         };
-        if self.last_evaluation.elapsed() >= spacing {
+        // and at each epoch's end, unless evaluating would then take most of the time
+        let epoch_ended = epoch != self.trainer.epoch()
+            && self.last_evaluation.elapsed() >= self.evaluation_time * EPOCH_END_SPACING;
+        if epoch_ended || self.last_evaluation.elapsed() >= spacing {
             self.evaluate();
         }
         if publishing {
+            self.check_gradients();
             self.publish();
         }
     }
@@ -535,12 +535,21 @@ impl Session<'_> {
                     loss: report.loss as f32,
                 });
                 self.rate_window.1 += report.samples;
-                let learning_rate = self.trainer.settings().optimizer.learning_rate;
-                if let Some(alert) =
-                    self.health
-                        .after_batch(report.step, report.loss, learning_rate)
+                let optimizer = self.trainer.settings().optimizer;
+                if let Some(alert) = self
+                    .health
+                    .after_batch(report.step, report.loss, &optimizer)
                 {
                     self.raise(alert);
+                }
+                // the run length ends training whichever way the epoch was finished
+                if report.finished_epoch.is_some() && self.run_length == Some(self.trainer.epoch())
+                {
+                    self.mode = Mode::Paused;
+                    self.outbox.push(Update::Finished {
+                        step: report.step,
+                        epochs: self.trainer.epoch(),
+                    });
                 }
                 true
             }
@@ -629,8 +638,8 @@ impl Session<'_> {
         }
     }
 
-    /// Sends the losses so far, the status and a fresh snapshot.
-    fn publish(&mut self) {
+    /// Whether the gradients have vanished (once per step count: it reads every gradient).
+    fn check_gradients(&mut self) {
         let step = self.trainer.step();
         if step != self.gradients_checked {
             self.gradients_checked = step;
@@ -639,6 +648,10 @@ impl Session<'_> {
                 self.raise(alert);
             }
         }
+    }
+
+    /// Sends the losses so far, the status and a fresh snapshot.
+    fn publish(&mut self) {
         let (since, samples) = self.rate_window;
         let window = since.elapsed().as_secs_f64();
         if window >= 0.5 {

@@ -596,14 +596,17 @@ impl eframe::App for BackpropLab {
                         SettingsAction::Restart(config) => self.restart(config),
                         SettingsAction::RunLength(epochs) => {
                             self.active.epochs = epochs;
+                            self.preferences.config.epochs = epochs;
                             self.command(Command::SetRunLength(epochs));
                         }
                     }
                 }
             });
+        // a short window keeps most of its height for the views
+        let layers_height = (ui.available_height() * 0.22).clamp(120.0, 190.0);
         egui::Panel::bottom("layers")
             .resizable(true)
-            .default_size(190.0)
+            .default_size(layers_height)
             .min_size(120.0)
             .show(ui, |ui| {
                 ui.add_space(4.0);

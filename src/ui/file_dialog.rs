@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 /// The D-Bus name of the desktop portal that shows file dialogs.
 const PORTAL: &str = "org.freedesktop.portal.Desktop";
@@ -18,9 +19,21 @@ pub fn unavailable_message(field: &str) -> String {
 
 static AVAILABLE: OnceLock<bool> = OnceLock::new();
 
-/// Whether a file dialog can open here (asked once).
+/// Whether a file dialog can open here (asked once; a bus that does not answer within a
+/// second counts as none).
 pub fn available() -> bool {
-    *AVAILABLE.get_or_init(|| !cfg!(target_os = "linux") || portal_on_session_bus())
+    *AVAILABLE.get_or_init(|| {
+        if !cfg!(target_os = "linux") {
+            return true;
+        }
+        let (sender, answer) = std::sync::mpsc::channel();
+        let asked = std::thread::Builder::new()
+            .name("file-dialog check".into())
+            .spawn(move || {
+                let _ = sender.send(portal_on_session_bus());
+            });
+        asked.is_ok() && answer.recv_timeout(Duration::from_secs(1)).unwrap_or(false)
+    })
 }
 
 /// From now on, behave as a system without a file-dialog service (tests: a real dialog would

@@ -71,6 +71,8 @@ pub struct SettingsPanel {
     note: Option<(Place, String)>,
     /// A large architecture waiting for the user's yes, with what it will cost.
     confirm: Option<(RunConfig, String)>,
+    /// This machine's matrix-product speed, measured once before training starts.
+    flops_per_second: f64,
 }
 
 /// The input shape and class count a data source will have.
@@ -148,17 +150,13 @@ const SLOW_SAMPLES_PER_SECOND: f64 = 200.0;
 
 /// What a run far larger than the presets will cost on this machine, if it is one: the
 /// parameter count, the memory while training and the expected speed.
-pub fn large_run_warning(config: &RunConfig) -> Option<String> {
-    static FLOPS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+/// `flops_per_second`: this machine's measured speed.
+pub fn large_run_warning(config: &RunConfig, flops_per_second: f64) -> Option<String> {
     let (input, _) = data_shape(&config.data);
     let batch = config.settings.batch_size;
     let cost = Cost::estimate(input, &config.layers, batch).ok()?;
     let cheap = cost.parameters <= LARGE_PARAMETERS && cost.training_bytes <= LARGE_BYTES;
-    // the measurement (~20 ms) only for networks that might be slow
-    if cheap && cost.flops_per_sample < 1e6 {
-        return None;
-    }
-    let speed = cost.samples_per_second(*FLOPS.get_or_init(measure_flops_per_second));
+    let speed = cost.samples_per_second(flops_per_second);
     if cheap && speed >= SLOW_SAMPLES_PER_SECOND {
         return None;
     }
@@ -217,6 +215,7 @@ impl SettingsPanel {
             folder_text,
             note: None,
             confirm: None,
+            flops_per_second: measure_flops_per_second(),
         }
     }
 
@@ -298,7 +297,7 @@ impl SettingsPanel {
                                 .on_hover_text("Start a new run with these settings")
                                 .clicked()
                             {
-                                match large_run_warning(&self.draft) {
+                                match large_run_warning(&self.draft, self.flops_per_second) {
                                     Some(warning) => {
                                         self.confirm = Some((self.draft.clone(), warning))
                                     }

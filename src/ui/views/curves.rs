@@ -26,7 +26,7 @@ impl View for CurvesView {
 
     fn min_size(&self) -> egui::Vec2 {
         // both plots at a readable height, with their legends
-        egui::Vec2::new(260.0, 250.0)
+        egui::Vec2::new(260.0, 300.0)
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {

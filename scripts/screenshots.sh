@@ -78,46 +78,48 @@ stroke() {
   xdotool mouseup 1
 }
 
+# (--epochs 1000: these runs go on while the script clicks, past the presets' own lengths)
+
 # MNIST MLP: Adam -> SGD -> Adam (side panel: SGD at 122,423, Adam at 281,423), then the first
-# layer's weights as 28x28 tiles (Tiles at 812,429)
+# layer's weights as 28x28 tiles (Tiles at 812,484)
 if wanted mnist-mlp; then
-  start mnist-mlp curves,network,weights,gallery --play
+  start mnist-mlp curves,network,weights,gallery --play --epochs 1000
   sleep 3; click 122 423
   sleep 3; click 281 423
-  sleep 3; click 812 429
+  sleep 3; click 812 484
   sleep 2; snap mnist-mlp
 fi
 
 # spiral: cross-entropy -> MSE -> cross-entropy (MSE at 85,472, cross-entropy at 169,472)
 if wanted spiral; then
-  start spiral curves,network,weights,boundary --play
+  start spiral curves,network,weights,boundary --play --epochs 100000
   sleep 2; click 85 472
   sleep 2; click 169 472
   sleep 3; snap spiral
 fi
 
-# MNIST CNN: the graph and the conv filters' feature maps (Feature maps at 673,453)
+# MNIST CNN: the graph and the conv filters' feature maps (Feature maps at 452,508)
 if wanted mnist-cnn; then
-  start mnist-cnn curves,network,weights,gallery --play
-  sleep 8; click 673 453
+  start mnist-cnn curves,network,weights,gallery --play --epochs 1000
+  sleep 8; click 452 508
   sleep 2; snap mnist-cnn
 fi
 
-# the confusion matrix with the examples of one cell (true 4, predicted 9) and the gallery
+# the confusion matrix with the examples of one cell (true 4, predicted 9 at 848,403) and the gallery
 if wanted confusion; then
-  start mnist-mlp confusion,gallery --play
-  sleep 8; click 819 392
+  start mnist-mlp confusion,gallery --play --epochs 1000
+  sleep 8; click 848 403
   sleep 2; snap confusion
 fi
 
-# a "2" drawn on the canvas (972..1176 x 467..670) while the CNN trains, made the probe
-# ("Use as probe" at 1141,429) so the graph and the feature maps show it
+# a "2" drawn on the canvas (896..1128 x 463..695) while the CNN trains, made the probe
+# ("Use as probe" at 1068,449) so the graph and the feature maps (452,473) show it
 if wanted draw; then
-  start mnist-cnn curves,network,weights,draw --play
+  start mnist-cnn curves,network,weights,draw --play --epochs 1000
   sleep 10
-  stroke 1033 528 1050 508 1074 502 1098 508 1110 528 1104 552 1084 575 1058 599 1033 625 1064 625 1094 625 1119 625
-  sleep 1; click 1141 429
-  sleep 1; click 673 453
+  stroke 969 544 986 524 1010 518 1034 524 1046 544 1040 568 1020 591 994 615 969 641 1000 641 1030 641 1055 641
+  sleep 1; click 1068 449
+  sleep 1; click 452 473
   sleep 2; snap draw
 fi
 

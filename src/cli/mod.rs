@@ -39,6 +39,9 @@ pub struct Cli {
     /// With no command and --preset: start with these settings instead of the preset's.
     #[command(flatten)]
     settings: SettingsArgs,
+    /// With no command and --preset: pause after this many epochs (default: the preset's).
+    #[arg(long)]
+    epochs: Option<usize>,
 }
 
 /// The ids `--views` takes: every registered view.
@@ -233,13 +236,14 @@ fn preset_named(name: &str) -> anyhow::Result<crate::train::Preset> {
     })
 }
 
-/// The run the app opens with settings given on the command line: the preset's with them
-/// (seed 42, as `train`); none without any.
+/// The run the app opens with settings or a run length given on the command line: the
+/// preset's with them (seed 42, as `train`); none without any.
 fn launch_config(
     preset: Option<&str>,
     settings: &SettingsArgs,
+    epochs: Option<usize>,
 ) -> anyhow::Result<Option<crate::train::RunConfig>> {
-    if settings.is_empty() {
+    if settings.is_empty() && epochs.is_none() {
         return Ok(None);
     }
     let Some(name) = preset else {
@@ -250,6 +254,7 @@ fn launch_config(
     let preset = preset_named(name)?;
     let mut config = crate::train::RunConfig::from_preset(&preset, 42);
     config.settings = settings.apply(config.settings);
+    config.epochs = epochs.or(config.epochs);
     crate::ui::validate(&config).map_err(anyhow::Error::msg)?;
     Ok(Some(config))
 }
@@ -266,15 +271,17 @@ fn open_app(launch: crate::ui::Launch) -> anyhow::Result<()> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => launch_config(cli.preset.as_deref(), &cli.settings).and_then(|config| {
-            open_app(crate::ui::Launch {
-                preset: cli.preset,
-                config,
-                play: cli.play,
-                perf_log: cli.perf_log,
-                views: (!cli.views.is_empty()).then_some(cli.views),
+        None => {
+            launch_config(cli.preset.as_deref(), &cli.settings, cli.epochs).and_then(|config| {
+                open_app(crate::ui::Launch {
+                    preset: cli.preset,
+                    config,
+                    play: cli.play,
+                    perf_log: cli.perf_log,
+                    views: (!cli.views.is_empty()).then_some(cli.views),
+                })
             })
-        }),
+        }
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Eval(args)) => evaluate::eval(&args),
         Some(Command::Classify(args)) => evaluate::classify(&args),

@@ -122,6 +122,9 @@ const SMOOTHING: f64 = 0.1;
 #[derive(Clone, Debug, Default)]
 pub struct HealthWatch {
     first_loss: Option<f64>,
+    /// The loss function changed since the run started: the first loss after it is no longer
+    /// the untrained network's, so it is floored higher and "thrown back" is not judged.
+    loss_changed: bool,
     /// The smoothed batch loss and its lowest value.
     smoothed: f64,
     lowest: f64,
@@ -150,7 +153,7 @@ impl HealthWatch {
         let first = match self.first_loss {
             Some(first) => first,
             None => {
-                let first = loss.max(1e-3);
+                let first = loss.max(if self.loss_changed { 0.1 } else { 1e-3 });
                 (self.first_loss, self.smoothed, self.lowest) = (Some(first), loss, loss);
                 first
             }
@@ -158,8 +161,9 @@ impl HealthWatch {
         self.smoothed += SMOOTHING * (loss - self.smoothed);
         self.lowest = self.lowest.min(self.smoothed).max(1e-12);
         let (from_start, from_lowest) = (loss / first, self.smoothed / self.lowest);
-        let jumped = from_start >= BLOW_UP_FACTOR
-            || (self.smoothed >= first && from_lowest >= BLOW_UP_FACTOR);
+        let thrown_back =
+            !self.loss_changed && self.smoothed >= first && from_lowest >= BLOW_UP_FACTOR;
+        let jumped = from_start >= BLOW_UP_FACTOR || thrown_back;
         if !jumped {
             if from_start < BLOW_UP_FACTOR / 10.0 && from_lowest < BLOW_UP_FACTOR / 10.0 {
                 self.blown_up = false;
@@ -178,6 +182,14 @@ impl HealthWatch {
             learning_rate: settings.learning_rate,
             adam: matches!(settings.optimizer, Optimizer::Adam { .. }),
         })
+    }
+
+    /// The loss function changed: its values are on another scale, so the blow-up watch
+    /// measures from the next loss again.
+    pub fn loss_changed(&mut self) {
+        self.first_loss = None;
+        self.loss_changed = true;
+        self.blown_up = false;
     }
 
     /// The layers dead on the test batch now; an alert when a layer joins them.
@@ -312,6 +324,41 @@ mod tests {
             "{}",
             alert.message()
         );
+    }
+
+    #[test]
+    fn another_loss_is_measured_from_its_own_start() {
+        let mut watch = HealthWatch::default();
+        let adam = OptimizerSettings {
+            optimizer: Optimizer::ADAM,
+            ..sgd(1e-2)
+        };
+        watch.after_batch(1, 0.7, &adam);
+        for step in 2..300 {
+            watch.after_batch(step, 1e-8, &adam);
+        }
+        // cross-entropy -> MSE -> cross-entropy on a solved problem: the MSE starts tiny and
+        // spikes, then the cross-entropy comes back high: neither is a blow-up
+        watch.loss_changed();
+        for step in 300..400 {
+            assert_eq!(watch.after_batch(step, 1e-9, &adam), None);
+        }
+        for step in 400..410 {
+            assert_eq!(watch.after_batch(step, 0.2, &adam), None);
+        }
+        watch.loss_changed();
+        for step in 410..500 {
+            assert_eq!(watch.after_batch(step, 4.7, &adam), None);
+        }
+        // a real blow-up after a change still is one
+        let alert = watch.after_batch(500, 1e4, &adam).expect("a blow-up");
+        assert!(matches!(
+            alert,
+            HealthAlert::BlowUp {
+                from_start: true,
+                ..
+            }
+        ));
     }
 
     #[test]

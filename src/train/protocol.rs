@@ -152,7 +152,7 @@ pub enum Update {
     },
     /// Training went wrong in a way the health watch saw; a blow-up also paused it.
     Health(HealthAlert),
-    /// The ReLU layers (indices) dead on the test batch, after each evaluation.
+    /// The ReLU layers (indices) dead on the test batch, when that changed at an evaluation.
     DeadLayers(Vec<usize>),
     /// The run length was reached: `epochs` epochs done after `step` batches; paused.
     Finished {

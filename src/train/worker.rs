@@ -20,7 +20,7 @@ use super::protocol::{
     Update,
 };
 use super::snapshots::SnapshotMaker;
-use super::{RunConfig, TrainError, Trainer};
+use super::{RunConfig, SettingChange, TrainError, Trainer};
 
 /// How often, at most, the worker publishes losses, status and a snapshot while running
 /// (10 times a second: live curves, while the window's drawing takes little from training).
@@ -35,6 +35,8 @@ const EARLY_EVALUATIONS: usize = 8;
 /// At an epoch's end the test set is evaluated if the last evaluation is this many times its
 /// own duration ago (so short runs get a point per epoch, long ones stay training).
 const EPOCH_END_SPACING: u32 = 4;
+/// ...and at least this long ago: a toy set's epochs take a millisecond.
+const EPOCH_END_INTERVAL: Duration = Duration::from_millis(50);
 /// Capacity of the command and update channels.
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -200,6 +202,8 @@ struct Session<'a> {
     rate_window: (Instant, usize),
     samples_per_second: f64,
     health: HealthWatch,
+    /// The dead layers last sent.
+    dead_layers: Vec<usize>,
     /// The step whose gradients the health watch last saw.
     gradients_checked: u64,
     /// Epochs after which training pauses on its own.
@@ -257,6 +261,7 @@ fn run(
         rate_window: (Instant::now(), 0),
         samples_per_second: 0.0,
         health: HealthWatch::default(),
+        dead_layers: Vec::new(),
         gradients_checked: 0,
         run_length: config.epochs,
     };
@@ -353,7 +358,8 @@ impl Session<'_> {
         };
         // and at each epoch's end, unless evaluating would then take most of the time
         let epoch_ended = epoch != self.trainer.epoch()
-            && self.last_evaluation.elapsed() >= self.evaluation_time * EPOCH_END_SPACING;
+            && self.last_evaluation.elapsed()
+                >= (self.evaluation_time * EPOCH_END_SPACING).max(EPOCH_END_INTERVAL);
         if epoch_ended || self.last_evaluation.elapsed() >= spacing {
             self.evaluate();
         }
@@ -429,6 +435,10 @@ impl Session<'_> {
             }
             Command::Change(change) => match self.trainer.change(change) {
                 Ok(()) => {
+                    if matches!(change, SettingChange::Loss(_)) {
+                        // another loss is another scale: the blow-up watch starts over
+                        self.health.loss_changed();
+                    }
                     if let Some(&event) = self.trainer.events().last() {
                         let epochs = self.epochs();
                         self.outbox.push(Update::Changed { event, epochs });
@@ -629,7 +639,10 @@ impl Session<'_> {
     fn check_dead_layers(&mut self) {
         match self.trainer.dead_layers() {
             Ok(dead) => {
-                self.outbox.push(Update::DeadLayers(dead.clone()));
+                if dead != self.dead_layers {
+                    self.dead_layers = dead.clone();
+                    self.outbox.push(Update::DeadLayers(dead.clone()));
+                }
                 if let Some(alert) = self.health.dead_layers(self.trainer.step(), dead) {
                     self.raise(alert);
                 }

@@ -538,23 +538,16 @@ mod tests {
     use super::*;
     use crate::nn::Activation;
     use crate::train::presets;
+    use crate::ui::views::heat::test_fonts::with_fonts;
 
-    /// Runs `check` with the app's own font measure.
-    fn with_fonts(check: impl FnOnce(Measure<'_>)) {
-        let ctx = egui::Context::default();
-        ctx.begin_pass(egui::RawInput::default());
-        let measure = |text: &str, size: f32| {
-            ctx.fonts_mut(|f| {
-                f.layout_no_wrap(
-                    text.to_owned(),
-                    egui::FontId::proportional(size),
-                    egui::Color32::WHITE,
-                )
-                .size()
-            })
-        };
-        check(&measure);
-        ctx.end_pass().textures_delta.clear();
+    /// The texts of `role`, in order.
+    fn texts_of(layout: &GraphLayout, role: TextRole) -> Vec<&str> {
+        layout
+            .texts
+            .iter()
+            .filter(|t| t.role == role)
+            .map(|t| t.text.as_str())
+            .collect()
     }
 
     /// Two rects share some area (touching edges do not count).
@@ -686,28 +679,14 @@ mod tests {
             let columns = columns(Shape::image(28, 28, 1), &specs, &[], 16, &name);
             let wide = Rect::from_min_size(Pos2::ZERO, Vec2::new(900.0, 400.0));
             let layout = GraphLayout::new(wide, &columns, false, measure);
-            let title: Vec<&str> = layout
-                .texts
-                .iter()
-                .filter(|t| t.role == TextRole::Title(1))
-                .map(|t| t.text.as_str())
-                .collect();
-            assert_eq!(title, ["conv 32 3x3", "relu"]);
-            let shapes: Vec<&str> = layout
-                .texts
-                .iter()
-                .filter(|t| t.role == TextRole::BlockShape(1))
-                .map(|t| t.text.as_str())
-                .collect();
-            assert_eq!(shapes, ["26x26x32"]);
+            assert_eq!(
+                texts_of(&layout, TextRole::Title(1)),
+                ["conv 32 3x3", "relu"]
+            );
+            assert_eq!(texts_of(&layout, TextRole::BlockShape(1)), ["26x26x32"]);
             let narrow = Rect::from_min_size(Pos2::ZERO, Vec2::new(150.0, 400.0));
             let layout = GraphLayout::new(narrow, &columns, false, measure);
-            let title: Vec<&str> = layout
-                .texts
-                .iter()
-                .filter(|t| t.role == TextRole::Title(1))
-                .map(|t| t.text.as_str())
-                .collect();
+            let title = texts_of(&layout, TextRole::Title(1));
             assert!(title == ["c32"] || title.is_empty(), "{title:?}");
         });
     }

@@ -69,9 +69,9 @@ enum Command {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Preset to train (see `backprop-lab presets`).
-    #[arg(long)]
-    preset: String,
-    /// Epochs to train (default: the preset's).
+    #[arg(long, required_unless_present = "resume")]
+    preset: Option<String>,
+    /// Epochs to train (default: the preset's); with --resume, the epochs in total.
     #[arg(long)]
     epochs: Option<usize>,
     #[command(flatten)]
@@ -85,6 +85,17 @@ pub struct TrainArgs {
     /// Save the trained model to this file (JSON).
     #[arg(long)]
     save: Option<PathBuf>,
+    /// Save the whole run at the end (weights, optimizer state, data order, generator), to go on
+    /// later with --resume exactly as if it had never stopped.
+    #[arg(long)]
+    save_run: Option<PathBuf>,
+    /// Go on with a saved run (its data, layers, settings and seed) up to --epochs in total.
+    #[arg(long, conflicts_with_all = ["preset", "data", "seed", "batch_size", "lr", "optimizer", "loss", "l2"])]
+    resume: Option<PathBuf>,
+    /// Write one CSV row per training step: step, epoch, loss, and the test loss and accuracy
+    /// on each epoch's last step, and a setting change made before the step.
+    #[arg(long)]
+    csv: Option<PathBuf>,
     /// Print one JSON object per epoch on stdout, and nothing else there.
     #[arg(long)]
     json: bool,

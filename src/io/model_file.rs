@@ -2,8 +2,8 @@
 //! Saved atomically (a temporary file in the same folder, then a rename), so a crash or a full
 //! disk never leaves half a model where a good one was. Loading checks every shape.
 
-use std::fs::{self, File};
-use std::io::{BufReader, BufWriter, Write};
+use std::fs::File;
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
@@ -123,29 +123,10 @@ impl ModelFile {
                 index,
             });
         }
-        let file_name = path
-            .file_name()
-            .map_or_else(|| "model".into(), |n| n.to_string_lossy().into_owned());
-        let temporary = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-        let result = (|| {
-            let file = File::create(&temporary).map_err(io_error(&temporary))?;
-            let mut writer = BufWriter::new(file);
-            serde_json::to_writer(&mut writer, self).map_err(|cause| ModelFileError::Json {
-                path: temporary.clone(),
-                cause,
-            })?;
-            writer.flush().map_err(io_error(&temporary))?;
-            writer
-                .into_inner()
-                .map_err(|e| io_error(&temporary)(e.into_error()))?
-                .sync_all()
-                .map_err(io_error(&temporary))?;
-            fs::rename(&temporary, path).map_err(io_error(path))
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temporary);
-        }
-        result
+        super::atomic::write(path, |writer| {
+            serde_json::to_writer(writer, self).map_err(std::io::Error::from)
+        })
+        .map_err(|(path, cause)| ModelFileError::Io { path, cause })
     }
 
     /// Reads and checks a model file: format, version, and every tensor against the architecture.

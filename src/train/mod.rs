@@ -9,6 +9,7 @@ pub mod protocol;
 mod run;
 mod settings;
 mod snapshots;
+pub mod state;
 mod step_trace;
 mod throughput;
 mod trainer;

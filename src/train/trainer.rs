@@ -5,6 +5,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, s};
 use rand::seq::SliceRandom;
 use thiserror::Error;
 
+use super::state::{EpochSums, RngState, TensorState, TrainerState};
 use super::{Event, SettingChange, StepPhases, StepTrace, TrainSettings};
 use crate::data::{DataError, Dataset};
 use crate::nn::{Activation, Network, NetworkError, OptimizerState, Rng, count_correct};
@@ -71,15 +72,6 @@ pub struct EpochReport {
     pub epoch: usize,
     pub steps: u64,
     pub train: Evaluation,
-}
-
-/// Running sums over the current epoch.
-#[derive(Clone, Copy, Debug, Default)]
-struct EpochSums {
-    loss: f64,
-    correct: usize,
-    samples: usize,
-    steps: u64,
 }
 
 /// Rows per chunk when evaluating a split.
@@ -267,6 +259,99 @@ impl Trainer {
             correct,
             finished_epoch: (end == n).then(|| self.finish_epoch()),
         })
+    }
+
+    /// The whole state between two batches: with the config this trainer was built from, it
+    /// goes on exactly as this one would.
+    pub fn state(&self) -> TrainerState {
+        TrainerState {
+            settings: self.settings,
+            parameters: self
+                .network
+                .params()
+                .map(|p| TensorState::new(&p.weight, &p.bias))
+                .collect(),
+            optimizer: self.optimizer_state.clone(),
+            rng: RngState::of(&self.rng),
+            order: self.order.clone(),
+            cursor: self.cursor,
+            step: self.step,
+            epoch: self.epoch,
+            sums: self.sums,
+            events: self.events.clone(),
+        }
+    }
+
+    /// Takes up `state` (saved from a trainer built from the same config), after checking that
+    /// every part of it fits this network and data; on error nothing has changed.
+    pub fn restore(&mut self, state: TrainerState) -> Result<(), TrainError> {
+        let invalid = |reason: String| TrainError::Settings(format!("the saved run {reason}"));
+        state
+            .settings
+            .validate()
+            .map_err(|e| invalid(format!("has invalid settings: {e}")))?;
+        state
+            .settings
+            .loss
+            .check(
+                self.network.output_activation(),
+                self.network.output_shape().len(),
+            )
+            .map_err(|e| invalid(e.to_string()))?;
+        let mut network = self.network.clone();
+        let count = network.params().count();
+        if state.parameters.len() != count {
+            return Err(invalid(format!(
+                "has {} parameter tensors; the network has {count}",
+                state.parameters.len()
+            )));
+        }
+        for (index, (params, saved)) in network.params_mut().zip(&state.parameters).enumerate() {
+            let (weight, bias) = saved
+                .arrays()
+                .map_err(|e| invalid(format!("parameter tensor {index}: {e}")))?;
+            if weight.dim() != params.weight.dim() || bias.len() != params.bias.len() {
+                return Err(invalid(format!(
+                    "parameter tensor {index} is {:?}; the network's is {:?}",
+                    weight.dim(),
+                    params.weight.dim()
+                )));
+            }
+            if !saved.is_finite() {
+                return Err(invalid(format!(
+                    "parameter tensor {index} holds NaN or infinite values"
+                )));
+            }
+            params.weight = weight;
+            params.bias = bias;
+        }
+        state
+            .optimizer
+            .check(state.settings.optimizer.optimizer, &network)
+            .map_err(|e| invalid(e.to_string()))?;
+        let n = self.data.train.len();
+        let mut seen = vec![false; n];
+        let permutation = state.order.len() == n
+            && state
+                .order
+                .iter()
+                .all(|&row| row < n && !std::mem::replace(&mut seen[row], true));
+        if !permutation || state.cursor > n {
+            return Err(invalid(format!(
+                "has an epoch order that is not one of the {n} training rows"
+            )));
+        }
+        self.network = network;
+        self.settings = state.settings;
+        self.optimizer_state = state.optimizer;
+        self.rng = state.rng.rng();
+        self.order = state.order;
+        self.cursor = state.cursor;
+        self.step = state.step;
+        self.epoch = state.epoch;
+        self.sums = state.sums;
+        self.events = state.events;
+        Ok(())
     }
 
     /// The ReLU layers (indices) whose every output is zero on the test batch (the first

@@ -1,0 +1,107 @@
+//! Run files: everything a run needs to go on exactly as if it had never stopped. The config
+//! (data, layers, settings, seed, run length) rebuilds the data; the trainer's state (weights,
+//! optimizer state, epoch order and position, the random generator, events) takes it from there.
+//! Versioned JSON, saved atomically, every field checked on load.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::train::state::TrainerState;
+use crate::train::{RunConfig, TrainError, Trainer};
+
+/// The `format` field every run file carries.
+pub const FORMAT: &str = "backprop-lab-run";
+/// The version this program writes; it reads this version and older ones.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Error)]
+pub enum RunFileError {
+    #[error("{path}: {cause}")]
+    Io {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
+    #[error("{path}: not a valid run file: {cause}")]
+    Json {
+        path: PathBuf,
+        cause: serde_json::Error,
+    },
+    #[error("{path}: the format is \"{found}\", expected \"{FORMAT}\"")]
+    Format { path: PathBuf, found: String },
+    #[error("{path}: run file version {found} is newer than this program reads ({VERSION})")]
+    Version { path: PathBuf, found: u32 },
+    #[error("{path}: {cause}")]
+    Run { path: PathBuf, cause: TrainError },
+}
+
+/// The file's contents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunFile {
+    format: String,
+    version: u32,
+    pub config: RunConfig,
+    pub trainer: TrainerState,
+}
+
+impl RunFile {
+    /// The run `trainer` is at, started from `config`.
+    pub fn new(config: &RunConfig, trainer: &Trainer) -> Self {
+        Self {
+            format: FORMAT.into(),
+            version: VERSION,
+            config: config.clone(),
+            trainer: trainer.state(),
+        }
+    }
+
+    /// Writes the file atomically: on any error the file on disk is as it was.
+    pub fn save(&self, path: &Path) -> Result<(), RunFileError> {
+        super::atomic::write(path, |writer| {
+            serde_json::to_writer(writer, self).map_err(std::io::Error::from)
+        })
+        .map_err(|(path, cause)| RunFileError::Io { path, cause })
+    }
+
+    /// Reads a run file and checks its format and version (the state is checked when it is
+    /// resumed, against the network and data it rebuilds).
+    pub fn load(path: &Path) -> Result<Self, RunFileError> {
+        let path_buf = || path.to_path_buf();
+        let file = File::open(path).map_err(|cause| RunFileError::Io {
+            path: path_buf(),
+            cause,
+        })?;
+        let run: RunFile =
+            serde_json::from_reader(BufReader::new(file)).map_err(|cause| RunFileError::Json {
+                path: path_buf(),
+                cause,
+            })?;
+        if run.format != FORMAT {
+            return Err(RunFileError::Format {
+                path: path_buf(),
+                found: run.format,
+            });
+        }
+        if run.version > VERSION {
+            return Err(RunFileError::Version {
+                path: path_buf(),
+                found: run.version,
+            });
+        }
+        Ok(run)
+    }
+
+    /// The trainer this run file describes, exactly where it stopped.
+    pub fn resume(self, path: &Path) -> Result<Trainer, RunFileError> {
+        let run_error = |cause| RunFileError::Run {
+            path: path.to_path_buf(),
+            cause,
+        };
+        let mut trainer = self.config.build().map_err(run_error)?;
+        trainer.restore(self.trainer).map_err(run_error)?;
+        Ok(trainer)
+    }
+}

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use backprop_lab::data::mnist::embedded_subset;
 use backprop_lab::data::{Split, digit_image};
-use backprop_lab::io::{ModelFile, TrainingRecord};
+use backprop_lab::io::{TrainingRecord, load_any};
 use backprop_lab::nn::{Activation, Loss, Network, Optimizer, OptimizerSettings, TensorState};
 use backprop_lab::train::{Preset, TrainSettings, presets};
 use ndarray::Array2;
@@ -215,7 +215,7 @@ fn train_json_prints_one_object_per_epoch_and_nothing_else_then_eval_agrees() {
     // must weigh each batch by its size
     let (name, seed, epochs): (&str, u64, usize) = ("circle", 5, 3);
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("circle.json");
+    let model = dir.path().join("circle.safetensors");
     let (epochs_arg, seed_arg) = (epochs.to_string(), seed.to_string());
     let lines = stdout_json_lines(&run(&[
         "train",
@@ -272,7 +272,8 @@ fn train_json_prints_one_object_per_epoch_and_nothing_else_then_eval_agrees() {
     }
 
     // the last epoch's test figures are those of the saved model, evaluated here by hand
-    let (mut network, record) = ModelFile::load(&model).unwrap();
+    let (mut network, record) = load_any(&model, None).unwrap();
+    let record = record.expect("a training record");
     assert_eq!(record.epochs, epochs);
     assert_eq!(record.steps, trainer.step());
     let (outputs, z) = logits(&mut network, &test_split.inputs);
@@ -298,7 +299,7 @@ fn train_json_prints_one_object_per_epoch_and_nothing_else_then_eval_agrees() {
 #[test]
 fn train_flags_reach_the_training_and_the_saved_record() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("xor.json");
+    let model = dir.path().join("xor.safetensors");
     let lines = stdout_json_lines(&run(&[
         "train",
         "--preset",
@@ -358,7 +359,8 @@ fn train_flags_reach_the_training_and_the_saved_record() {
     }
 
     // the file records each flag
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let (_, record) = load_any(&model, None).unwrap();
+    let file = serde_json::json!({ "training": record.expect("a training record") });
     let training = &file["training"];
     assert_eq!(training["preset"], "xor", "{training}");
     assert_eq!(training["settings"]["loss"], "mse", "{training}");
@@ -376,7 +378,8 @@ fn train_flags_reach_the_training_and_the_saved_record() {
     assert_eq!(training["seed"], 7, "{training}");
     assert_eq!(training["epochs"], 2, "{training}");
     assert_eq!(training["steps"], 2 * steps_per_epoch, "{training}");
-    let (mut network, record) = ModelFile::load(&model).unwrap();
+    let (mut network, record) = load_any(&model, None).unwrap();
+    let record = record.expect("a training record");
     assert_eq!(
         record,
         TrainingRecord {
@@ -450,9 +453,9 @@ fn write_digit_png(path: &Path, index: usize) -> usize {
 #[test]
 fn classify_gives_a_prediction_and_ten_probabilities_per_image() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("mlp.json");
+    let model = dir.path().join("mlp.safetensors");
     train_one_epoch("mnist-mlp", &model);
-    let (mut network, _) = ModelFile::load(&model).unwrap();
+    let (mut network, _) = load_any(&model, None).unwrap();
 
     // one test digit of each class that the model is sure of as the original 28x28 digit
     let data = embedded_subset().unwrap();
@@ -637,7 +640,7 @@ fn write_mnist_folder(dir: &Path, train: (&[u8], &[u8]), test: (&[u8], &[u8])) {
 #[test]
 fn eval_on_a_folder_counts_its_samples_and_agrees_with_an_evaluation_done_here() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("mlp.json");
+    let model = dir.path().join("mlp.safetensors");
     train_one_epoch("mnist-mlp", &model);
 
     // a folder of 30 training and 263 test digits (more than one evaluation chunk), the test
@@ -655,7 +658,8 @@ fn eval_on_a_folder_counts_its_samples_and_agrees_with_an_evaluation_done_here()
 
     // the evaluation done here, from the bytes written: the model's recorded loss
     // (cross-entropy) from the logits, and the accuracy
-    let (mut network, record) = ModelFile::load(&model).unwrap();
+    let (mut network, record) = load_any(&model, None).unwrap();
+    let record = record.expect("a training record");
     assert_eq!(record.settings.loss, Loss::CrossEntropy);
     let samples = test_labels.len();
     let inputs = Array2::from_shape_vec(

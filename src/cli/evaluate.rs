@@ -6,15 +6,14 @@ use serde_json::json;
 
 use super::{ClassifyArgs, EvalArgs};
 use crate::data::{DataSource, digit_image};
-use crate::io::ModelFile;
 use crate::nn::predicted_class;
 use crate::train::{check_fits, evaluate};
 
 pub fn eval(args: &EvalArgs) -> Result<()> {
-    let (mut network, record) = ModelFile::load(&args.model)?;
+    let (mut network, data, loss) = super::open_model(&args.model, args.preset.as_deref())?;
     let source = match &args.data {
         Some(path) => DataSource::IdxFolder { path: path.clone() },
-        None => record.data,
+        None => data,
     };
     let data = source.load().context("loading the data")?;
     check_fits(&network, &data)?;
@@ -26,7 +25,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         &data.test.inputs,
         &targets,
         &data.test.labels,
-        record.settings.loss,
+        loss,
     )?;
     if args.json {
         println!(
@@ -47,7 +46,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
 }
 
 pub fn classify(args: &ClassifyArgs) -> Result<()> {
-    let (mut network, _) = ModelFile::load(&args.model)?;
+    let (mut network, _, _) = super::open_model(&args.model, args.preset.as_deref())?;
     let side = digit_image::SIDE;
     if network.input_shape().len() != side * side {
         bail!(

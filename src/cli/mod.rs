@@ -1,6 +1,7 @@
 //! The `backprop-lab` command line: every figure the app shows, reproducible without a window.
 
 mod bench;
+mod code;
 mod evaluate;
 mod step_through;
 mod train;
@@ -64,6 +65,37 @@ enum Command {
     StepThrough(StepThroughArgs),
     /// List the presets.
     Presets,
+    /// Print the model and its training settings as runnable PyTorch or Keras code.
+    Code(CodeArgs),
+    /// Convert a model file to safetensors (readable by PyTorch as it is).
+    Convert(ConvertArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CodeArgs {
+    /// A model file (its architecture and settings).
+    #[arg(long, required_unless_present = "preset", conflicts_with = "preset")]
+    model: Option<PathBuf>,
+    /// A preset (its architecture and settings).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Which framework's code.
+    #[arg(long, value_enum, default_value = "pytorch")]
+    framework: FrameworkArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FrameworkArg {
+    Pytorch,
+    Keras,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The model to read (JSON or safetensors).
+    input: PathBuf,
+    /// The safetensors file to write.
+    output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -89,6 +121,10 @@ pub struct TrainArgs {
     /// later with --resume exactly as if it had never stopped.
     #[arg(long)]
     save_run: Option<PathBuf>,
+    /// Start from the weights of this model file (safetensors or JSON; a state dict without
+    /// metadata must have the preset's architecture).
+    #[arg(long, conflicts_with = "resume")]
+    init: Option<PathBuf>,
     /// Go on with a saved run (its data, layers, settings and seed) up to --epochs in total.
     #[arg(long, conflicts_with_all = ["preset", "data", "seed", "batch_size", "lr", "optimizer", "loss", "l2"])]
     resume: Option<PathBuf>,
@@ -170,9 +206,12 @@ pub struct StepThroughArgs {
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// Model file saved by `train --save`.
+    /// Model file: safetensors (saved by `train --save`, or a PyTorch state dict) or JSON.
     #[arg(long)]
     model: PathBuf,
+    /// The architecture (and data) of a state dict saved without Backprop Lab's metadata.
+    #[arg(long)]
+    preset: Option<String>,
     /// Folder with MNIST-format IDX files (default: the data the model was trained on).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -183,9 +222,12 @@ pub struct EvalArgs {
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Model file whose input is a 28x28 image.
+    /// Model file whose input is a 28x28 image (safetensors or JSON).
     #[arg(long)]
     model: PathBuf,
+    /// The architecture of a state dict saved without Backprop Lab's metadata.
+    #[arg(long)]
+    preset: Option<String>,
     /// Image files (PNG or JPEG).
     #[arg(required = true)]
     images: Vec<PathBuf>,
@@ -270,6 +312,28 @@ fn launch_config(
     Ok(Some(config))
 }
 
+/// A model file in either format; a state dict without metadata takes `preset`'s
+/// architecture. With the data it was trained on and its loss (the preset's when unknown).
+fn open_model(
+    path: &std::path::Path,
+    preset: Option<&str>,
+) -> anyhow::Result<(crate::nn::Network, crate::data::DataSource, crate::nn::Loss)> {
+    let preset = preset.map(preset_named).transpose()?;
+    let fallback = match &preset {
+        Some(preset) => {
+            let input = preset.data.shape().0;
+            Some((input, preset.layers.as_slice()))
+        }
+        None => None,
+    };
+    let (network, training) = crate::io::load_any(path, fallback)?;
+    match (training, preset) {
+        (Some(training), _) => Ok((network, training.data, training.settings.loss)),
+        (None, Some(preset)) => Ok((network, preset.data_source(42), preset.settings.loss)),
+        (None, None) => anyhow::bail!("{}: no training record to say which data", path.display()),
+    }
+}
+
 /// Opens the desktop window.
 fn open_app(launch: crate::ui::Launch) -> anyhow::Result<()> {
     if let Some(name) = &launch.preset {
@@ -298,6 +362,8 @@ pub fn main() -> ExitCode {
         Some(Command::Classify(args)) => evaluate::classify(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::StepThrough(args)) => step_through::run(&args),
+        Some(Command::Code(args)) => code::code(&args),
+        Some(Command::Convert(args)) => code::convert(&args),
         Some(Command::Presets) => {
             for preset in crate::train::presets() {
                 println!("{:<10} {}", preset.name, preset.description);

@@ -12,8 +12,8 @@ use serde_json::json;
 
 use super::TrainArgs;
 use crate::data::DataSource;
-use crate::io::{ModelFile, RunFile, TrainingRecord};
-use crate::train::{RunConfig, Trainer};
+use crate::io::{RunFile, TrainingRecord};
+use crate::train::{RunConfig, Trainer, training_rng};
 
 /// The CSV's first line.
 pub const CSV_HEADER: &str = "step,epoch,loss,test_loss,test_accuracy,event";
@@ -48,7 +48,22 @@ fn start(args: &TrainArgs) -> Result<(RunConfig, Trainer)> {
         epochs: Some(preset.epochs),
     };
     let data = config.data.load().context("loading the data")?;
-    let trainer = config.build_on(data)?;
+    let trainer = match &args.init {
+        Some(path) => {
+            let fallback = (data.input_shape, config.layers.as_slice());
+            let (network, _) = crate::io::load_any(path, Some(fallback))?;
+            if network.specs() != config.layers {
+                bail!(
+                    "{}: its layers are not {}'s: {}",
+                    path.display(),
+                    preset.name,
+                    network.summary()
+                );
+            }
+            Trainer::new(network, data, config.settings, training_rng(config.seed))?
+        }
+        None => config.build_on(data)?,
+    };
     Ok((config, trainer))
 }
 
@@ -157,7 +172,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
             epochs: trainer.epoch(),
             steps: trainer.step(),
         };
-        ModelFile::new(trainer.network(), record).save(path)?;
+        crate::io::safetensors_model::save(trainer.network(), Some(&record), path)?;
         if !args.json {
             println!("saved {}", path.display());
         }

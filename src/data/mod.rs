@@ -106,6 +106,15 @@ pub enum DataSource {
 }
 
 impl DataSource {
+    /// The input shape and class count it will have, without loading it (an MNIST-format
+    /// folder is assumed to hold 28x28 digits of 10 classes until it is read).
+    pub fn shape(&self) -> (Shape, usize) {
+        match self {
+            DataSource::Toy(_) => (Shape::flat(2), 2),
+            DataSource::MnistSubset | DataSource::IdxFolder { .. } => (Shape::image(28, 28, 1), 10),
+        }
+    }
+
     pub fn load(&self) -> Result<Dataset, DataError> {
         match self {
             DataSource::Toy(spec) => toy::generate(spec),

@@ -2,7 +2,7 @@
 //! Saved atomically (a temporary file in the same folder, then a rename), so a crash or a full
 //! disk never leaves half a model where a good one was. Loading checks every shape.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
@@ -49,6 +49,28 @@ pub enum ModelFileError {
     Shape { path: PathBuf, cause: NetworkError },
     #[error("{path}: the weights of layer tensor {index} contain NaN or infinite values")]
     NotFinite { path: PathBuf, index: usize },
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+/// Reads a model in either format, told apart by content: safetensors (the architecture from
+/// its metadata, else `fallback`) or the JSON model files of earlier versions.
+pub fn load_any(
+    path: &Path,
+    fallback: Option<(Shape, &[LayerSpec])>,
+) -> Result<(Network, Option<TrainingRecord>), ModelFileError> {
+    let bytes = fs::read(path).map_err(io_error(path))?;
+    if super::safetensors_model::looks_like(&bytes) {
+        return super::safetensors_model::load(path, &bytes, fallback);
+    }
+    let model: ModelFile =
+        serde_json::from_slice(&bytes).map_err(|cause| ModelFileError::Json {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+    model
+        .into_network(path)
+        .map(|(network, training)| (network, Some(training)))
 }
 
 /// How the model was trained: enough to rebuild its data and go on training.

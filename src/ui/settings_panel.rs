@@ -77,10 +77,7 @@ pub struct SettingsPanel {
 
 /// The input shape and class count a data source will have.
 pub fn data_shape(data: &DataSource) -> (Shape, usize) {
-    match data {
-        DataSource::Toy(_) => (Shape::flat(2), 2),
-        DataSource::MnistSubset | DataSource::IdxFolder { .. } => (Shape::image(28, 28, 1), 10),
-    }
+    data.shape()
 }
 
 /// Why `config` cannot be built, if it cannot: shapes that do not chain, an output that does

@@ -354,6 +354,8 @@ pub fn main() -> ExitCode {
                     play: cli.play,
                     perf_log: cli.perf_log,
                     views: (!cli.views.is_empty()).then_some(cli.views),
+                    // the app's own data folder (see `ui::run`)
+                    data_dir: None,
                 })
             })
         }

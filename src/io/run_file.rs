@@ -38,6 +38,41 @@ pub enum RunFileError {
     Run { path: PathBuf, cause: TrainError },
 }
 
+/// A curve as the app keeps it: (step, epochs, value) points, each the mean of `stride` raw
+/// values.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CurveRecord {
+    pub points: Vec<(f64, f64, f64)>,
+    pub stride: usize,
+}
+
+/// A labelled moment on the curves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MarkerRecord {
+    pub step: u64,
+    pub epochs: f64,
+    pub label: String,
+}
+
+/// What the app showed of the run: its curves, their markers and the probe.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunHistory {
+    pub train_loss: CurveRecord,
+    pub test_loss: CurveRecord,
+    pub test_accuracy: CurveRecord,
+    pub markers: Vec<MarkerRecord>,
+    /// The probe's input [input_len], its test index and label, and its name.
+    pub probe: Option<ProbeRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeRecord {
+    pub input: Vec<f32>,
+    pub test_index: Option<usize>,
+    pub label: Option<usize>,
+    pub name: String,
+}
+
 /// The file's contents.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunFile {
@@ -45,6 +80,9 @@ pub struct RunFile {
     version: u32,
     pub config: RunConfig,
     pub trainer: TrainerState,
+    /// The app's curves, markers and probe (none from the command line).
+    #[serde(default)]
+    pub history: Option<RunHistory>,
 }
 
 impl RunFile {
@@ -55,6 +93,18 @@ impl RunFile {
             version: VERSION,
             config: config.clone(),
             trainer: trainer.state(),
+            history: None,
+        }
+    }
+
+    /// A run from the parts the app holds: the config, the trainer's state it sent, the curves.
+    pub fn from_parts(config: RunConfig, trainer: TrainerState, history: RunHistory) -> Self {
+        Self {
+            format: FORMAT.into(),
+            version: VERSION,
+            config,
+            trainer,
+            history: Some(history),
         }
     }
 

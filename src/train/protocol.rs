@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ndarray::{Array1, Array2};
 
 use super::health::HealthAlert;
+use super::state::TrainerState;
 use super::{Evaluation, SettingChange, StepTrace};
 use crate::data::Split;
 use crate::nn::{LayerSpec, Shape};
@@ -31,6 +32,8 @@ pub enum Command {
     SetSpeed(Speed),
     /// Pause on its own when this many epochs are done (`None`: never).
     SetRunLength(Option<usize>),
+    /// Send the trainer's whole state ([`Update::State`]), to save the run.
+    SaveState,
     /// A setting that applies from the next batch on, weights untouched.
     Change(SettingChange),
     /// Show the views for this sample: a test image picked in the gallery, or a drawing.
@@ -159,6 +162,8 @@ pub enum Update {
         step: u64,
         epochs: usize,
     },
+    /// The trainer's whole state, as [`Command::SaveState`] asked.
+    State(Box<TrainerState>),
 }
 
 /// One layer as the views show it, copied out of the trainer.
@@ -221,6 +226,8 @@ pub struct Snapshot {
     pub id: u64,
     /// The architecture these numbers belong to.
     pub specs: Vec<LayerSpec>,
+    /// The settings the trainer runs with.
+    pub settings: super::TrainSettings,
     pub step: u64,
     /// The batch whose update `update_weight` holds.
     pub update_step: Option<u64>,

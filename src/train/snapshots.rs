@@ -141,6 +141,7 @@ impl SnapshotMaker {
         Snapshot {
             id: NEXT_SNAPSHOT_ID.fetch_add(1, Ordering::Relaxed),
             specs: network.specs(),
+            settings: *trainer.settings(),
             step: trainer.step(),
             update_step: self.update_step,
             probe: self.probe.clone(),

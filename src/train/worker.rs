@@ -20,6 +20,7 @@ use super::protocol::{
     Update,
 };
 use super::snapshots::SnapshotMaker;
+use super::state::TrainerState;
 use super::{RunConfig, SettingChange, TrainError, Trainer};
 
 /// How often, at most, the worker publishes losses, status and a snapshot while running
@@ -60,6 +61,16 @@ impl Worker {
         config: RunConfig,
         repaint: impl Fn() + Send + 'static,
     ) -> std::io::Result<Worker> {
+        Self::spawn_at(config, None, repaint)
+    }
+
+    /// [`Worker::spawn`], the trainer taking up `state` (a saved run of `config`) first; a state
+    /// that does not fit is [`Update::Failed`] with the reason.
+    pub fn spawn_at(
+        config: RunConfig,
+        state: Option<TrainerState>,
+        repaint: impl Fn() + Send + 'static,
+    ) -> std::io::Result<Worker> {
         let (command_sender, commands) = mpsc::sync_channel(CHANNEL_CAPACITY);
         let (update_sender, updates) = mpsc::sync_channel(CHANNEL_CAPACITY);
         let snapshot: Latest<Snapshot> = Arc::default();
@@ -82,7 +93,9 @@ impl Worker {
                 };
                 let session_outbox = &mut outbox;
                 let result = catch_unwind(AssertUnwindSafe(move || {
-                    pool.install(move || run(&config, &commands, session_outbox, &snapshot, &stop))
+                    pool.install(move || {
+                        run(&config, state, &commands, session_outbox, &snapshot, &stop)
+                    })
                 }));
                 if let Err(panic) = result {
                     let message = panic
@@ -109,6 +122,11 @@ impl Worker {
         self.commands
             .as_ref()
             .is_some_and(|c| c.try_send(command).is_ok())
+    }
+
+    /// The next update, waiting at most `timeout` for it (closing the window: the run's state).
+    pub fn wait_update(&self, timeout: Duration) -> Option<Update> {
+        self.updates.recv_timeout(timeout).ok()
     }
 
     /// Everything the worker has sent since the last call.
@@ -215,12 +233,19 @@ struct Stopped;
 
 fn run(
     config: &RunConfig,
+    state: Option<TrainerState>,
     commands: &Receiver<Command>,
     outbox: &mut Outbox,
     snapshot: &Latest<Snapshot>,
     stop: &AtomicBool,
 ) {
-    let trainer = match config.build() {
+    let built = config.build().and_then(|mut trainer| {
+        if let Some(state) = state {
+            trainer.restore(state)?;
+        }
+        Ok(trainer)
+    });
+    let trainer = match built {
         Ok(trainer) => trainer,
         Err(error) => {
             outbox.push(Update::Failed(error.to_string()));
@@ -401,6 +426,9 @@ impl Session<'_> {
             }
             Command::SetSpeed(speed) => self.speed = speed,
             Command::SetRunLength(epochs) => self.run_length = epochs,
+            Command::SaveState => self
+                .outbox
+                .push(Update::State(Box::new(self.trainer.state()))),
             Command::Crash => panic!("crash requested"),
             Command::StepThrough(source) => {
                 self.mode = Mode::SteppingThrough(source);

@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+mod files;
+
 use egui::{Key, RichText, Ui};
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +18,10 @@ use super::views::{DrawView, ViewAction, Views};
 use crate::train::SettingChange;
 use crate::train::health::HealthAlert;
 use crate::train::protocol::{Command, Speed, StepSource, Update};
+use crate::train::state::TrainerState;
 use crate::train::worker::Worker;
 use crate::train::{Preset, RunConfig};
+pub use files::{Ask, Files};
 
 /// What persists between launches (panel sizes persist through egui's own memory).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,6 +33,9 @@ pub struct Preferences {
     /// The ids of the views switched on in the central area.
     #[serde(default = "super::views::default_views")]
     pub views: Vec<String>,
+    /// Files saved or opened lately, newest first.
+    #[serde(default)]
+    pub recent: Vec<std::path::PathBuf>,
 }
 
 impl Default for Preferences {
@@ -40,6 +47,7 @@ impl Default for Preferences {
             speed: Speed::Full,
             dark_mode: true,
             views: super::views::default_views(),
+            recent: Vec::new(),
         }
     }
 }
@@ -59,6 +67,9 @@ pub struct Launch {
     pub perf_log: Option<std::path::PathBuf>,
     /// Open these views (ids) instead of the last ones.
     pub views: Option<Vec<String>>,
+    /// The app's data folder: the run is kept there when the window closes and offered back
+    /// at the next launch (none: nothing kept).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// Frame-time statistics over the last second, for the status line and BENCHMARKS.md.
@@ -108,10 +119,14 @@ pub struct BackpropLab {
     frame_times: FrameTimes,
     perf_log: Option<std::path::PathBuf>,
     egui_ctx: egui::Context,
+    files: Files,
 }
 
 impl BackpropLab {
     pub fn new(cc: &eframe::CreationContext<'_>, launch: Launch) -> Self {
+        let (kept_run, offer) = files::kept_run(launch.data_dir.clone());
+        // a run the command line asks for is not interrupted by the offer
+        let offer = offer.filter(|_| launch.preset.is_none() && launch.config.is_none());
         let mut preferences: Preferences = cc
             .storage
             .and_then(|storage| eframe::get_value(storage, PREFERENCES_KEY))
@@ -151,6 +166,11 @@ impl BackpropLab {
             frame_times: FrameTimes::default(),
             perf_log: launch.perf_log.clone(),
             egui_ctx: cc.egui_ctx.clone(),
+            files: Files {
+                kept_run,
+                offer,
+                ..Files::default()
+            },
             preferences,
         };
         app.restart(app.active.clone());
@@ -195,13 +215,18 @@ impl BackpropLab {
 
     /// Drops the current worker (stopping and joining its thread) and starts `config`.
     fn restart(&mut self, config: RunConfig) {
+        self.restart_at(config, None);
+    }
+
+    /// [`BackpropLab::restart`], the trainer taking up a saved `state` of `config` first.
+    fn restart_at(&mut self, config: RunConfig, state: Option<TrainerState>) {
         self.worker = None;
         self.run = RunView::default();
         let ctx = self.egui_ctx.clone();
         // A repaint "after" a moment rather than "now": egui paints an immediate request twice
         // (to let layouts settle), which would double the cost of every update.
         let repaint = move || ctx.request_repaint_after(std::time::Duration::from_millis(1));
-        match Worker::spawn(config.clone(), repaint) {
+        match Worker::spawn_at(config.clone(), state, repaint) {
             Ok(worker) => {
                 worker.send(Command::SetSpeed(self.toolbar.speed));
                 self.worker = Some(worker);
@@ -368,6 +393,9 @@ impl BackpropLab {
     }
 
     fn keyboard_shortcuts(&mut self, ui: &Ui) {
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, Key::S)) {
+            self.save_run();
+        }
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
@@ -407,25 +435,20 @@ impl BackpropLab {
     /// A file or folder dropped on the window: a folder is the next reset's data, a picture
     /// goes to the drawing view to be classified.
     pub fn open_dropped(&mut self, path: std::path::PathBuf) {
-        let extension = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_lowercase())
-            .unwrap_or_default();
         if path.is_dir() {
             self.settings.dropped_folder(path);
-        } else if ["png", "jpg", "jpeg"].contains(&extension.as_str()) {
-            if !self.preferences.views.iter().any(|v| v == "draw") {
-                self.preferences.views.push("draw".into());
-            }
-            self.views.get_mut::<DrawView>().path_text = path.display().to_string();
-            self.views.get_mut::<DrawView>().open(path);
         } else {
-            self.run.alert = Some(Alert::Unopened(format!(
-                "{}: drop a picture of a digit (PNG or JPEG) to classify it, or a folder of \
-                 MNIST-format files to train on",
-                path.display()
-            )));
+            self.open_path(&path);
         }
+    }
+
+    /// A picture for the drawing view to classify (the view comes on).
+    fn open_picture(&mut self, path: &std::path::Path) {
+        if !self.preferences.views.iter().any(|v| v == "draw") {
+            self.preferences.views.push("draw".into());
+        }
+        self.views.get_mut::<DrawView>().path_text = path.display().to_string();
+        self.views.get_mut::<DrawView>().open(path.to_path_buf());
     }
 
     /// The error alert, then what the health watch said, then a finished run's summary.
@@ -474,11 +497,6 @@ impl BackpropLab {
                 message.clone(),
                 false,
             ),
-            Alert::Unopened(message) => (
-                "That file cannot be opened here".to_string(),
-                message.clone(),
-                false,
-            ),
         };
         egui::Frame::new()
             .fill(palette::ALERT_BACKGROUND)
@@ -514,6 +532,7 @@ impl eframe::App for BackpropLab {
             .map(|worker| worker.updates().collect())
             .unwrap_or_default();
         for update in updates {
+            self.state_arrived(&update);
             self.confirm(&update);
             self.run.apply(update);
         }
@@ -526,6 +545,7 @@ impl eframe::App for BackpropLab {
             self.log_performance(second);
         }
         self.keyboard_shortcuts(ui);
+        self.prompt_ui(&ui.ctx().clone());
         let dropped = ui.input(|i| i.raw.dropped_files.clone());
         for path in dropped
             .iter()
@@ -539,6 +559,7 @@ impl eframe::App for BackpropLab {
             ui.add_space(4.0);
             // one row on a wide window; wrapped, never overlapping, on a narrow one
             ui.horizontal_wrapped(|ui| {
+                self.file_menu(ui);
                 ui.heading(RichText::new("Backprop Lab").strong());
                 ui.separator();
                 let status = self.run.status;
@@ -620,6 +641,7 @@ impl eframe::App for BackpropLab {
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
+            self.files_ui(ui);
             self.alerts_ui(ui);
             let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
             let actions = self.views.ui(
@@ -632,6 +654,14 @@ impl eframe::App for BackpropLab {
                 self.view_action(action);
             }
         });
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if self.files.kept_run.is_some()
+            && let Err(error) = self.keep_run()
+        {
+            eprintln!("backprop-lab: the run was not kept: {error}");
+        }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

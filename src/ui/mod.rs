@@ -12,7 +12,7 @@ mod settings_panel;
 mod toolbar;
 pub mod views;
 
-pub use app::{BackpropLab, Launch, Preferences};
+pub use app::{Ask, BackpropLab, Launch, Preferences};
 pub use curves::{CurvesPanel, XAxis};
 pub use run_view::{Alert, RunView};
 pub use series::Series;
@@ -31,6 +31,14 @@ pub fn run(launch: Launch) -> eframe::Result {
     eframe::run_native(
         "Backprop Lab",
         options,
-        Box::new(|cc| Ok(Box::new(BackpropLab::new(cc, launch)))),
+        Box::new(|cc| {
+            let launch = Launch {
+                data_dir: launch
+                    .data_dir
+                    .or_else(|| eframe::storage_dir("Backprop Lab")),
+                ..launch
+            };
+            Ok(Box::new(BackpropLab::new(cc, launch)))
+        }),
     )
 }

@@ -22,8 +22,6 @@ pub enum Alert {
     Crashed(String),
     /// A change was refused; nothing changed.
     Refused(String),
-    /// A file dropped on the window that the app cannot open; nothing changed.
-    Unopened(String),
 }
 
 /// A labelled moment on the curves: a setting change, or a step trained by hand.
@@ -110,6 +108,8 @@ impl RunView {
             }
             Update::DeadLayers(layers) => self.dead_layers = layers,
             Update::Finished { step, epochs } => self.finished = Some((step, epochs)),
+            // the app writes it to the file it is for
+            Update::State(_) => {}
             Update::Diverged { step, message } => {
                 // the overflow supersedes the blow-up that led to it
                 self.health

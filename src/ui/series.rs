@@ -31,6 +31,46 @@ pub struct Series {
 }
 
 impl Series {
+    /// Its points and stride, to be saved (raw values waiting for a full point are left out).
+    pub fn record(&self) -> crate::io::run_file::CurveRecord {
+        crate::io::run_file::CurveRecord {
+            points: self
+                .points
+                .iter()
+                .map(|p| (p.step, p.epochs, p.value))
+                .collect(),
+            stride: self.stride,
+        }
+    }
+
+    /// A series of `capacity` holding a saved curve.
+    pub fn from_record(capacity: usize, record: &crate::io::run_file::CurveRecord) -> Self {
+        let mut series = Self::new(capacity);
+        series.stride = record.stride.max(1);
+        series.points = record
+            .points
+            .iter()
+            .map(|&(step, epochs, value)| Point {
+                step,
+                epochs,
+                value,
+            })
+            .collect();
+        while series.points.len() > series.capacity {
+            series.points = series
+                .points
+                .chunks(2)
+                .map(|pair| match pair {
+                    [a, b] => Point::average(*a, *b),
+                    [a] => *a,
+                    _ => unreachable!("chunks of two"),
+                })
+                .collect();
+            series.stride *= 2;
+        }
+        series
+    }
+
     /// A series that never stores more than `capacity` points (at least 2).
     pub fn new(capacity: usize) -> Self {
         Self {

@@ -4,6 +4,7 @@
 //! [`registry`]; this module lays out the ones switched on.
 
 mod boundary;
+mod code;
 mod confusion;
 mod curves;
 mod draw;
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use egui::{Rect, RichText, Ui, UiBuilder, Vec2};
 
 pub use boundary::{BoundaryReadout, BoundaryView};
+pub use code::CodeView;
 pub use confusion::{ConfusionView, confusion};
 pub use curves::CurvesView;
 pub use draw::{BRUSH, DrawView, RASTER_SIDE, Source, rasterize};
@@ -90,6 +92,7 @@ fn registry() -> Vec<Box<dyn View>> {
         Box::new(GalleryView::default()),
         Box::new(DrawView::default()),
         Box::new(StepThroughView::default()),
+        Box::new(CodeView::default()),
     ]
 }
 

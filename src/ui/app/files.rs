@@ -1,0 +1,502 @@
+//! The app's files: save and open runs (Ctrl+S), open models and pictures (told apart by
+//! content), export the model and the curves, and the run kept when the window closes and
+//! offered back at the next launch. A file that cannot be opened leaves the run as it was.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui::{RichText, Ui};
+
+use super::BackpropLab;
+use crate::io::run_file::{MarkerRecord, ProbeRecord, RunHistory};
+use crate::io::{RunFile, TrainingRecord, load_any, safetensors_model};
+use crate::nn::Network;
+use crate::train::RunConfig;
+use crate::train::protocol::{Command, Probe, Update};
+use crate::train::state::TensorState;
+use crate::ui::file_dialog;
+use crate::ui::run_view::Marker;
+use crate::ui::series::Series;
+
+/// Points kept per curve (as `RunView` keeps them).
+const CURVE_CAPACITY: usize = 8192;
+/// Longest the window waits for the trainer's state when it closes.
+const EXIT_SAVE_WAIT: Duration = Duration::from_secs(5);
+/// The run kept when the window closes, in the app's data folder.
+pub const KEPT_RUN: &str = "last-run.json";
+
+/// What a file is, from its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    Run,
+    Model,
+    Picture,
+}
+
+pub fn kind_of(bytes: &[u8]) -> Option<Kind> {
+    if safetensors_model::looks_like(bytes) {
+        return Some(Kind::Model);
+    }
+    if bytes.starts_with(b"\x89PNG") || bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Some(Kind::Picture);
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
+    if head.contains("\"backprop-lab-run\"") {
+        Some(Kind::Run)
+    } else if head.contains("\"backprop-lab-model\"") {
+        Some(Kind::Model)
+    } else {
+        None
+    }
+}
+
+/// What a path is asked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Ask {
+    SaveRun,
+    Open,
+    ExportModel,
+    ExportCurves,
+}
+
+impl Ask {
+    fn title(self) -> &'static str {
+        match self {
+            Ask::SaveRun => "Save run as",
+            Ask::Open => "Open a run, a model or a picture",
+            Ask::ExportModel => "Export model (safetensors)",
+            Ask::ExportCurves => "Export curves as CSV",
+        }
+    }
+}
+
+/// The app's file state.
+#[derive(Default)]
+pub struct Files {
+    /// The run file this run was saved to or opened from: Save run writes there.
+    pub current: Option<PathBuf>,
+    /// A save waiting for the trainer's state.
+    pub(super) pending: Option<PathBuf>,
+    /// A path being typed (no file dialog here, or none wanted), and what for.
+    pub(super) prompt: Option<(Ask, String)>,
+    /// What was saved or opened, or why not: (it worked, the message).
+    pub note: Option<(bool, String)>,
+    /// Where the run is kept when the window closes.
+    pub kept_run: Option<PathBuf>,
+    /// A kept run offered at launch: its path and a few words on it.
+    pub offer: Option<(PathBuf, String)>,
+}
+
+impl BackpropLab {
+    /// The File menu.
+    pub(super) fn file_menu(&mut self, ui: &mut Ui) {
+        ui.menu_button("File", |ui| {
+            if ui.button("Open…").clicked() {
+                self.ask(Ask::Open);
+                ui.close();
+            }
+            if ui.button("Save run   (Ctrl+S)").clicked() {
+                self.save_run();
+                ui.close();
+            }
+            if ui.button("Save run as…").clicked() {
+                self.ask(Ask::SaveRun);
+                ui.close();
+            }
+            ui.separator();
+            if ui.button("Export model (safetensors)…").clicked() {
+                self.ask(Ask::ExportModel);
+                ui.close();
+            }
+            if ui.button("Export curves as CSV…").clicked() {
+                self.ask(Ask::ExportCurves);
+                ui.close();
+            }
+            if !self.preferences.recent.is_empty() {
+                ui.separator();
+                ui.label(RichText::new("Recent").weak());
+                for path in self.preferences.recent.clone() {
+                    if ui.button(path.display().to_string()).clicked() {
+                        self.open_path(&path);
+                        ui.close();
+                    }
+                }
+            }
+        });
+    }
+
+    /// Save run: where it was saved or opened last, else ask.
+    pub(super) fn save_run(&mut self) {
+        match self.files.current.clone() {
+            Some(path) => self.save_run_to(path),
+            None => self.ask(Ask::SaveRun),
+        }
+    }
+
+    /// A path for `ask`: the system's dialog, or a field to type it in when there is none.
+    pub fn ask(&mut self, ask: Ask) {
+        if !file_dialog::available() {
+            self.files.prompt = Some((ask, String::new()));
+            return;
+        }
+        let dialog = rfd::FileDialog::new().set_title(ask.title());
+        let path = match ask {
+            Ask::Open => dialog.pick_file(),
+            Ask::SaveRun => dialog.add_filter("Run", &["json"]).save_file(),
+            Ask::ExportModel => dialog
+                .add_filter("safetensors", &["safetensors"])
+                .save_file(),
+            Ask::ExportCurves => dialog.add_filter("CSV", &["csv"]).save_file(),
+        };
+        if let Some(path) = path {
+            self.answer(ask, path);
+        }
+    }
+
+    fn answer(&mut self, ask: Ask, path: PathBuf) {
+        match ask {
+            Ask::Open => self.open_path(&path),
+            Ask::SaveRun => self.save_run_to(path),
+            Ask::ExportModel => self.export_model(&path),
+            Ask::ExportCurves => self.export_curves(&path),
+        }
+    }
+
+    /// The path field asked for, when there is no file dialog.
+    pub(super) fn prompt_ui(&mut self, ctx: &egui::Context) {
+        let Some((ask, mut text)) = self.files.prompt.take() else {
+            return;
+        };
+        let mut done = None;
+        egui::Modal::new(egui::Id::unique("file path")).show(ctx, |ui| {
+            ui.set_max_width(460.0);
+            ui.heading(ask.title());
+            ui.label(file_dialog::unavailable_message("the field below"));
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut text)
+                    .hint_text("a path")
+                    .desired_width(420.0),
+            );
+            field.request_focus();
+            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            ui.horizontal(|ui| {
+                if ui.button("OK").clicked() || entered {
+                    done = Some(true);
+                }
+                if ui.button("Cancel").clicked() {
+                    done = Some(false);
+                }
+            });
+        });
+        match done {
+            Some(true) if !text.trim().is_empty() => self.answer(ask, PathBuf::from(text.trim())),
+            Some(_) => {}
+            None => self.files.prompt = Some((ask, text)),
+        }
+    }
+
+    /// Asks the trainer for its state; the file is written when it arrives.
+    pub fn save_run_to(&mut self, path: PathBuf) {
+        self.files.pending = Some(path);
+        self.command(Command::SaveState);
+    }
+
+    /// The trainer's state arrived: the run file goes to the path waiting for it.
+    pub(super) fn state_arrived(&mut self, update: &Update) {
+        let (Update::State(state), Some(path)) = (update, self.files.pending.take()) else {
+            return;
+        };
+        let run = RunFile::from_parts(self.active.clone(), (**state).clone(), self.history());
+        self.files.note = Some(match run.save(&path) {
+            Ok(()) => {
+                self.files.current = Some(path.clone());
+                self.remember(&path);
+                (true, format!("Saved the run to {}", path.display()))
+            }
+            Err(error) => (false, format!("The run was not saved: {error}")),
+        });
+    }
+
+    /// The curves, markers and probe, for a run file.
+    fn history(&self) -> RunHistory {
+        let probe = self
+            .worker()
+            .and_then(|w| w.snapshot())
+            .map(|s| ProbeRecord {
+                input: s.probe.input.to_vec(),
+                test_index: s.probe.test_index,
+                label: s.probe.label,
+                name: s.probe.name.clone(),
+            });
+        RunHistory {
+            train_loss: self.run.train_loss.record(),
+            test_loss: self.run.test_loss.record(),
+            test_accuracy: self.run.test_accuracy.record(),
+            markers: self
+                .run
+                .markers
+                .iter()
+                .map(|m| MarkerRecord {
+                    step: m.step,
+                    epochs: m.epochs,
+                    label: m.label.clone(),
+                })
+                .collect(),
+            probe,
+        }
+    }
+
+    /// Opens a run, a model or a picture, told apart by content; on any error a message and
+    /// the run as it was.
+    pub fn open_path(&mut self, path: &Path) {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.files.note = Some((false, format!("{}: {error}", path.display())));
+                return;
+            }
+        };
+        let result = match kind_of(&bytes) {
+            Some(Kind::Run) => self.open_run(path),
+            Some(Kind::Model) => self.open_model(path),
+            Some(Kind::Picture) => {
+                self.open_picture(path);
+                Ok(format!("Classifying {}", path.display()))
+            }
+            None => Err(format!(
+                "{}: not a run, a model (safetensors or JSON) or a picture (PNG, JPEG)",
+                path.display()
+            )),
+        };
+        self.files.note = Some(match result {
+            Ok(message) => {
+                self.remember(path);
+                (true, message)
+            }
+            Err(message) => (false, message),
+        });
+    }
+
+    /// A run file: checked in full (its data rebuilt, its state taken up) before the running
+    /// one is replaced.
+    pub fn open_run(&mut self, path: &Path) -> Result<String, String> {
+        let run = RunFile::load(path).map_err(|e| e.to_string())?;
+        let config = run.config.clone();
+        let history = run.history.clone();
+        let state = run.trainer.clone();
+        run.resume(path).map_err(|e| e.to_string())?;
+        let step = state.step;
+        self.restart_at(config, Some(state));
+        if let Some(history) = history {
+            self.restore_history(history);
+        }
+        self.files.current = Some(path.to_path_buf());
+        Ok(format!("Opened {} at step {step}", path.display()))
+    }
+
+    fn restore_history(&mut self, history: RunHistory) {
+        self.run.train_loss = Series::from_record(CURVE_CAPACITY, &history.train_loss);
+        self.run.test_loss = Series::from_record(CURVE_CAPACITY, &history.test_loss);
+        self.run.test_accuracy = Series::from_record(CURVE_CAPACITY, &history.test_accuracy);
+        self.run.markers = history
+            .markers
+            .into_iter()
+            .map(|m| Marker {
+                step: m.step,
+                epochs: m.epochs,
+                label: m.label,
+            })
+            .collect();
+        if let Some(probe) = history.probe {
+            self.command(Command::SetProbe(Probe {
+                input: probe.input.into(),
+                test_index: probe.test_index,
+                label: probe.label,
+                name: probe.name,
+            }));
+        }
+    }
+
+    /// A model file: a new run from its weights (its data and settings when it says them,
+    /// else the current ones with its layers).
+    pub fn open_model(&mut self, path: &Path) -> Result<String, String> {
+        let fallback = (self.active.data.shape().0, self.active.layers.as_slice());
+        let (network, training) = load_any(path, Some(fallback)).map_err(|e| e.to_string())?;
+        let config = match training {
+            Some(training) => RunConfig {
+                preset: training.preset,
+                data: training.data,
+                layers: network.specs(),
+                settings: training.settings,
+                seed: training.seed,
+                epochs: self.active.epochs,
+            },
+            None => RunConfig {
+                preset: None,
+                layers: network.specs(),
+                ..self.active.clone()
+            },
+        };
+        let mut state = config.build().map_err(|e| e.to_string())?.state();
+        state.parameters = network
+            .params()
+            .map(|p| TensorState::new(&p.weight, &p.bias))
+            .collect();
+        self.restart_at(config, Some(state));
+        self.files.current = None;
+        Ok(format!("Opened the model {}", path.display()))
+    }
+
+    /// The latest weights as safetensors, with how they were trained.
+    fn export_model(&mut self, path: &Path) {
+        let result = (|| {
+            let snapshot = self
+                .worker()
+                .and_then(|w| w.snapshot())
+                .ok_or("no weights yet")?;
+            let input = self.run.info.as_ref().ok_or("no run yet")?.input_shape;
+            let params = snapshot
+                .layers
+                .iter()
+                .filter_map(|l| Some((l.weight.clone()?, l.bias.clone()?)));
+            let network =
+                Network::with_params(input, &snapshot.specs, params).map_err(|e| e.to_string())?;
+            let record = TrainingRecord {
+                preset: self.active.preset.clone(),
+                data: self.active.data.clone(),
+                settings: self.active.settings,
+                seed: self.active.seed,
+                epochs: self.run.status.epochs.floor() as usize,
+                steps: snapshot.step,
+            };
+            safetensors_model::save(&network, Some(&record), path).map_err(|e| e.to_string())
+        })();
+        self.files.note = Some(match result {
+            Ok(()) => (true, format!("Exported the model to {}", path.display())),
+            Err(error) => (false, format!("The model was not exported: {error}")),
+        });
+    }
+
+    /// The curves as CSV: one row per kept point of each curve.
+    fn export_curves(&mut self, path: &Path) {
+        let mut text = String::from("curve,step,epochs,value\n");
+        for (name, series) in [
+            ("train_loss", &self.run.train_loss),
+            ("test_loss", &self.run.test_loss),
+            ("test_accuracy", &self.run.test_accuracy),
+        ] {
+            for p in series.points() {
+                text += &format!("{name},{},{},{}\n", p.step, p.epochs, p.value);
+            }
+        }
+        self.files.note = Some(match std::fs::write(path, text) {
+            Ok(()) => (true, format!("Exported the curves to {}", path.display())),
+            Err(error) => (false, format!("{}: {error}", path.display())),
+        });
+    }
+
+    /// Keeps `path` at the top of the recent files.
+    fn remember(&mut self, path: &Path) {
+        let recent = &mut self.preferences.recent;
+        recent.retain(|p| p != path);
+        recent.insert(0, path.to_path_buf());
+        recent.truncate(8);
+    }
+
+    /// The window closes: the run is kept in the app's data folder (waiting a few seconds at
+    /// most for the trainer's state).
+    pub fn keep_run(&mut self) -> Result<PathBuf, String> {
+        let path = self.files.kept_run.clone().ok_or("no data folder")?;
+        let worker = self.worker.as_ref().ok_or("no run")?;
+        if !worker.send(Command::SaveState) {
+            return Err("the trainer is not running".into());
+        }
+        let started = Instant::now();
+        while let Some(left) = EXIT_SAVE_WAIT.checked_sub(started.elapsed()) {
+            match worker.wait_update(left) {
+                Some(Update::State(state)) => {
+                    if let Some(folder) = path.parent() {
+                        std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
+                    }
+                    let run = RunFile::from_parts(self.active.clone(), *state, self.history());
+                    return run.save(&path).map(|()| path).map_err(|e| e.to_string());
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+        Err("the trainer did not answer in time".into())
+    }
+
+    /// The messages of the file actions, and the kept run offered at launch.
+    pub(super) fn files_ui(&mut self, ui: &mut Ui) {
+        if let Some((path, about)) = self.files.offer.clone() {
+            let mut choice = None;
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(RichText::new("Continue where you stopped?").strong());
+                ui.label(about);
+                ui.horizontal(|ui| {
+                    if ui.button("Continue").clicked() {
+                        choice = Some(true);
+                    }
+                    if ui.button("Start fresh").clicked() {
+                        choice = Some(false);
+                    }
+                });
+            });
+            match choice {
+                Some(true) => {
+                    self.files.offer = None;
+                    let result = self.open_run(&path);
+                    self.files.note = Some(match result {
+                        Ok(message) => (true, message),
+                        Err(message) => (false, message),
+                    });
+                    // the kept run is not the file Save run writes to
+                    self.files.current = None;
+                }
+                Some(false) => self.files.offer = None,
+                None => {}
+            }
+        }
+        if let Some((ok, message)) = self.files.note.clone() {
+            ui.horizontal(|ui| {
+                let text = RichText::new(&message);
+                ui.label(if ok {
+                    text
+                } else {
+                    text.color(ui.visuals().error_fg_color)
+                });
+                if ui
+                    .small_button("x")
+                    .on_hover_text("Hide this message")
+                    .clicked()
+                {
+                    self.files.note = None;
+                }
+            });
+        }
+    }
+}
+
+/// The kept run's path in the app's data folder, and a few words on it if there is one.
+pub fn kept_run(folder: Option<PathBuf>) -> (Option<PathBuf>, Option<(PathBuf, String)>) {
+    let path = folder.map(|f| f.join(KEPT_RUN));
+    let offer = path.as_ref().and_then(|path| {
+        let run = RunFile::load(path).ok()?;
+        let name = run
+            .config
+            .preset
+            .clone()
+            .unwrap_or_else(|| "your run".into());
+        Some((
+            path.clone(),
+            format!(
+                "{name} was at step {} (epoch {}) when the window closed.",
+                run.trainer.step, run.trainer.epoch
+            ),
+        ))
+    });
+    (path, offer)
+}

@@ -163,3 +163,16 @@ if wanted blow-up; then
   start spiral curves,network,weights,boundary --optimizer sgd --lr 10 --play
   sleep 4; snap blow-up
 fi
+
+# closing the window keeps the run (Ctrl+Q), and the next launch offers to continue it; the
+# Code view shows the run as PyTorch code
+if wanted continue; then
+  start mnist-mlp curves,network,code --play --epochs 1000
+  sleep 3
+  keys ctrl+q
+  sleep 3
+  app=""
+  ./target/release/backprop-lab --views curves,network,code &
+  app=$!
+  sleep 4; snap continue
+fi

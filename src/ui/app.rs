@@ -396,6 +396,9 @@ impl BackpropLab {
         if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, Key::S)) {
             self.save_run();
         }
+        if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, Key::Q)) {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }

@@ -112,6 +112,11 @@ impl BackpropLab {
                 self.ask(Ask::ExportCurves);
                 ui.close();
             }
+            ui.separator();
+            if ui.button("Quit   (Ctrl+Q)").clicked() {
+                // the run is kept on the way out (see `keep_run`)
+                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+            }
             if !self.preferences.recent.is_empty() {
                 ui.separator();
                 ui.label(RichText::new("Recent").weak());

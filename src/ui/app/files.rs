@@ -57,6 +57,8 @@ pub enum Ask {
     Open,
     ExportModel,
     ExportCurves,
+    /// A picture of the view with this id, as shown.
+    SaveViewPng(&'static str),
 }
 
 impl Ask {
@@ -66,6 +68,7 @@ impl Ask {
             Ask::Open => "Open a run, a model or a picture",
             Ask::ExportModel => "Export model (safetensors)",
             Ask::ExportCurves => "Export curves as CSV",
+            Ask::SaveViewPng(_) => "Save view as PNG",
         }
     }
 }
@@ -85,6 +88,8 @@ pub struct Files {
     pub kept_run: Option<PathBuf>,
     /// A kept run offered at launch: its path and a few words on it.
     pub offer: Option<(PathBuf, String)>,
+    /// A view's picture being written once the window's screenshot arrives.
+    pub(super) png: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
 }
 
 impl BackpropLab {
@@ -112,6 +117,14 @@ impl BackpropLab {
                 self.ask(Ask::ExportCurves);
                 ui.close();
             }
+            ui.menu_button("Save view as PNG", |ui| {
+                for (id, _) in self.views.tiles.clone() {
+                    if ui.button(crate::ui::views::title_of(id)).clicked() {
+                        self.ask(Ask::SaveViewPng(id));
+                        ui.close();
+                    }
+                }
+            });
             ui.separator();
             if ui.button("Quit   (Ctrl+Q)").clicked() {
                 // the run is kept on the way out (see `keep_run`)
@@ -152,6 +165,7 @@ impl BackpropLab {
                 .add_filter("safetensors", &["safetensors"])
                 .save_file(),
             Ask::ExportCurves => dialog.add_filter("CSV", &["csv"]).save_file(),
+            Ask::SaveViewPng(_) => dialog.add_filter("PNG", &["png"]).save_file(),
         };
         if let Some(path) = path {
             self.answer(ask, path);
@@ -164,6 +178,7 @@ impl BackpropLab {
             Ask::SaveRun => self.save_run_to(path),
             Ask::ExportModel => self.export_model(&path),
             Ask::ExportCurves => self.export_curves(&path),
+            Ask::SaveViewPng(id) => self.save_view_png(id, path),
         }
     }
 
@@ -182,8 +197,10 @@ impl BackpropLab {
                     .hint_text("a path")
                     .desired_width(420.0),
             );
-            field.request_focus();
-            let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if ui.memory(|m| m.focused().is_none()) {
+                field.request_focus();
+            }
+            let entered = ui.input(|i| i.key_pressed(egui::Key::Enter));
             ui.horizontal(|ui| {
                 if ui.button("OK").clicked() || entered {
                     done = Some(true);
@@ -400,6 +417,23 @@ impl BackpropLab {
         });
     }
 
+    /// The view `id` as shown (at the current UI scale), once the window's screenshot arrives.
+    pub fn save_view_png(&mut self, id: &str, path: PathBuf) {
+        let Some(&(_, tile)) = self.views.tiles.iter().find(|(v, _)| *v == id) else {
+            self.files.note = Some((false, "That view is not shown.".into()));
+            return;
+        };
+        let region = tile.intersect(self.views.viewport);
+        let pixels_per_point = self.egui_ctx.pixels_per_point();
+        let (sender, result) = std::sync::mpsc::channel();
+        self.files.png = Some(result);
+        let ctx = self.egui_ctx.clone();
+        self.egui_ctx.request_screenshot(move |image| {
+            let _ = sender.send(save_png(&image, region, pixels_per_point, &path));
+            ctx.request_repaint();
+        });
+    }
+
     /// Keeps `path` at the top of the recent files.
     fn remember(&mut self, path: &Path) {
         let recent = &mut self.preferences.recent;
@@ -435,6 +469,13 @@ impl BackpropLab {
 
     /// The messages of the file actions, and the kept run offered at launch.
     pub(super) fn files_ui(&mut self, ui: &mut Ui) {
+        if let Some(result) = self.files.png.as_ref().and_then(|r| r.try_recv().ok()) {
+            self.files.png = None;
+            self.files.note = Some(match result {
+                Ok(message) => (true, message),
+                Err(message) => (false, message),
+            });
+        }
         if let Some((path, about)) = self.files.offer.clone() {
             let mut choice = None;
             egui::Frame::group(ui.style()).show(ui, |ui| {
@@ -485,6 +526,37 @@ impl BackpropLab {
     }
 }
 
+/// Writes the part `region` (in points) of a window `screenshot` as a PNG.
+pub fn save_png(
+    screenshot: &egui::ColorImage,
+    region: egui::Rect,
+    pixels_per_point: f32,
+    path: &Path,
+) -> Result<String, String> {
+    let [width, height] = screenshot.size;
+    let bounds = egui::Rect::from_min_size(
+        egui::Pos2::ZERO,
+        egui::vec2(width as f32, height as f32) / pixels_per_point,
+    );
+    let region = region.intersect(bounds);
+    if !region.is_positive() {
+        return Err("the view is not on the screen".into());
+    }
+    let picture = screenshot.region(&region, Some(pixels_per_point));
+    let [w, h] = picture.size;
+    let bytes: Vec<u8> = picture
+        .pixels
+        .iter()
+        .flat_map(|c| c.to_srgba_unmultiplied())
+        .collect();
+    let image = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
+        .ok_or("the screenshot has the wrong size")?;
+    image
+        .save(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(format!("Saved the view ({w}x{h}) to {}", path.display()))
+}
+
 /// The kept run's path in the app's data folder, and a few words on it if there is one.
 pub fn kept_run(folder: Option<PathBuf>) -> (Option<PathBuf>, Option<(PathBuf, String)>) {
     let path = folder.map(|f| f.join(KEPT_RUN));
@@ -504,4 +576,35 @@ pub fn kept_run(folder: Option<PathBuf>) -> (Option<PathBuf>, Option<(PathBuf, S
         ))
     });
     (path, offer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_s_picture_is_its_part_of_the_screenshot_at_the_screen_s_scale() {
+        // a 40x30-point window at 2 pixels per point: left half red, right half blue
+        let pixels = (0..60 * 80)
+            .map(|i| {
+                if i % 80 < 40 {
+                    egui::Color32::RED
+                } else {
+                    egui::Color32::BLUE
+                }
+            })
+            .collect();
+        let screenshot = egui::ColorImage::new([80, 60], pixels);
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("view.png");
+        // the right half, and a little beyond the window (cut to it)
+        let region = egui::Rect::from_min_max(egui::pos2(20.0, 5.0), egui::pos2(50.0, 25.0));
+        let message = save_png(&screenshot, region, 2.0, &path).expect("saved");
+        assert!(message.contains("40x40"), "{message}");
+        let saved = image::open(&path).expect("a PNG").to_rgba8();
+        assert_eq!(saved.dimensions(), (40, 40));
+        assert!(saved.pixels().all(|p| p.0 == [0, 0, 255, 255]));
+        let outside = egui::Rect::from_min_max(egui::pos2(50.0, 0.0), egui::pos2(60.0, 10.0));
+        assert!(save_png(&screenshot, outside, 2.0, &path).is_err());
+    }
 }

@@ -1184,3 +1184,36 @@ fn files_dropped_on_the_window_open_where_they_belong_and_missing_dialogs_say_so
         ))
     );
 }
+
+#[test]
+fn an_opened_model_classifies_the_drawing_at_once() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/torch_interop/exported-mnist-mlp.safetensors");
+    let mut harness = open("mnist-cnn", &["draw"]);
+    harness.state_mut().open_path(&fixture);
+    step_until(&mut harness, "the model's run", |app| {
+        snapshot(app).is_some_and(|s| s.specs.len() == 3 && s.step == 0)
+    });
+    harness.step();
+    let canvas = drawing(&harness).canvas_rect.expect("the canvas is drawn");
+    draw_stroke(&mut harness, canvas, &[(0.5, 0.2), (0.5, 0.5), (0.5, 0.8)]);
+    step_until(&mut harness, "a prediction", |app| {
+        drawing_of(app).probabilities.is_some()
+    });
+    let draw = drawing(&harness);
+    let input = draw.input.clone().expect("the input");
+    let (mut model, _) = backprop_lab::io::load_any(&fixture, None).expect("the model");
+    let x = ndarray::Array2::from_shape_vec((1, input.len()), input).expect("a row");
+    let expected = model
+        .predict(x.view())
+        .expect("a prediction")
+        .row(0)
+        .to_vec();
+    let shown = draw.probabilities.clone().expect("probabilities");
+    for (digit, (a, b)) in shown.iter().zip(&expected).enumerate() {
+        assert!(
+            (a - b).abs() < 1e-6,
+            "digit {digit}: {a} shown, the model gives {b}"
+        );
+    }
+}

@@ -255,3 +255,36 @@ fn a_model_opens_as_a_run_with_its_weights_and_a_bad_file_changes_nothing() {
         code(app).contains("nn.Linear(784, 128),")
     });
 }
+
+#[test]
+fn a_run_that_cannot_be_kept_keeps_the_window_open_and_says_why() {
+    // the data folder is a file: nothing can be written inside it
+    let dir = tempfile::tempdir().expect("a folder");
+    let not_a_folder = dir.path().join("data");
+    std::fs::write(&not_a_folder, "a file").expect("written");
+    let mut harness = launch(Launch {
+        config: Some(spiral()),
+        data_dir: Some(not_a_folder.clone()),
+        ..Launch::default()
+    });
+    steps(&mut harness, 2);
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    harness.run_steps(2);
+    harness.get_by_label("The run could not be kept, so the window stayed open");
+    harness.get_by_label_contains(&not_a_folder.display().to_string());
+    assert_eq!(
+        std::fs::read_to_string(&not_a_folder).expect("kept"),
+        "a file"
+    );
+    // the run goes on
+    steps(&mut harness, 1);
+    harness.get_by_label("Stay").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Quit anyway").is_none());
+}

@@ -184,3 +184,54 @@ fn bad_model_files_are_refused_with_their_reason() {
         assert!(error.contains(reason), "{what}: {error}");
     }
 }
+
+#[test]
+fn training_can_start_from_a_model_s_weights() {
+    let fixture = fixture("exported-mnist-mlp.safetensors");
+    let output = Command::new(env!("CARGO_BIN_EXE_backprop-lab"))
+        .args([
+            "train",
+            "--preset",
+            "mnist-mlp",
+            "--epochs",
+            "1",
+            "--json",
+            "--init",
+        ])
+        .arg(&fixture)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line: Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    // the same, here: the model's weights, the preset's data, settings and seed
+    let preset = Preset::named("mnist-mlp").expect("a preset");
+    let (network, _) = load_any(&fixture, None).expect("the model");
+    let data = preset.data_source(42).load().expect("the data");
+    let mut trainer = backprop_lab::train::Trainer::new(
+        network,
+        data,
+        preset.settings,
+        backprop_lab::train::training_rng(42),
+    )
+    .expect("a trainer");
+    let report = trainer.train_epoch(|_| {}).expect("an epoch");
+    let test = trainer.evaluate_test().expect("evaluated");
+    assert_eq!(line["loss"].as_f64(), Some(report.train.loss));
+    assert_eq!(line["test_loss"].as_f64(), Some(test.loss));
+    // another architecture's weights are refused
+    let output = Command::new(env!("CARGO_BIN_EXE_backprop-lab"))
+        .args(["train", "--preset", "mnist-cnn", "--epochs", "1", "--init"])
+        .arg(&fixture)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("its layers are not mnist-cnn's"),
+        "{stderr}"
+    );
+}

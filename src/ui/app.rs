@@ -548,6 +548,7 @@ impl eframe::App for BackpropLab {
             self.log_performance(second);
         }
         self.keyboard_shortcuts(ui);
+        self.before_closing(ui);
         self.prompt_ui(&ui.ctx().clone());
         let dropped = ui.input(|i| i.raw.dropped_files.clone());
         for path in dropped
@@ -660,7 +661,9 @@ impl eframe::App for BackpropLab {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // (a close that did not pass `before_closing`, e.g. the app ending otherwise)
         if self.files.kept_run.is_some()
+            && !self.files.kept
             && let Err(error) = self.keep_run()
         {
             eprintln!("backprop-lab: the run was not kept: {error}");

@@ -88,6 +88,10 @@ pub struct Files {
     pub kept_run: Option<PathBuf>,
     /// A kept run offered at launch: its path and a few words on it.
     pub offer: Option<(PathBuf, String)>,
+    /// The run was kept (or the user chose to quit without it): the window may close.
+    pub(super) kept: bool,
+    /// Why the run could not be kept when the window was asked to close.
+    pub(super) close_blocked: Option<String>,
     /// A view's picture being written once the window's screenshot arrives.
     pub(super) png: Option<std::sync::mpsc::Receiver<Result<String, String>>>,
 }
@@ -446,6 +450,7 @@ impl BackpropLab {
     /// most for the trainer's state).
     pub fn keep_run(&mut self) -> Result<PathBuf, String> {
         let path = self.files.kept_run.clone().ok_or("no data folder")?;
+        let describe = |e: std::io::Error| format!("{}: {e}", path.display());
         let worker = self.worker.as_ref().ok_or("no run")?;
         if !worker.send(Command::SaveState) {
             return Err("the trainer is not running".into());
@@ -455,7 +460,7 @@ impl BackpropLab {
             match worker.wait_update(left) {
                 Some(Update::State(state)) => {
                     if let Some(folder) = path.parent() {
-                        std::fs::create_dir_all(folder).map_err(|e| e.to_string())?;
+                        std::fs::create_dir_all(folder).map_err(describe)?;
                     }
                     let run = RunFile::from_parts(self.active.clone(), *state, self.history());
                     return run.save(&path).map(|()| path).map_err(|e| e.to_string());
@@ -467,8 +472,50 @@ impl BackpropLab {
         Err("the trainer did not answer in time".into())
     }
 
+    /// The window is asked to close: the run is kept first; if it cannot be, the window stays
+    /// open and says why, with a way to quit anyway.
+    pub(super) fn before_closing(&mut self, ui: &Ui) {
+        if !ui.input(|i| i.viewport().close_requested())
+            || self.files.kept_run.is_none()
+            || self.files.kept
+        {
+            return;
+        }
+        match self.keep_run() {
+            Ok(_) => self.files.kept = true,
+            Err(error) => {
+                ui.ctx()
+                    .send_viewport_cmd(egui::ViewportCommand::CancelClose);
+                self.files.close_blocked = Some(error);
+            }
+        }
+    }
+
     /// The messages of the file actions, and the kept run offered at launch.
     pub(super) fn files_ui(&mut self, ui: &mut Ui) {
+        if let Some(error) = self.files.close_blocked.clone() {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(
+                    RichText::new("The run could not be kept, so the window stayed open")
+                        .strong()
+                        .color(ui.visuals().error_fg_color),
+                );
+                ui.label(format!(
+                    "{error}. Save it with File > Save run as…, or quit without it."
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("Quit anyway").clicked() {
+                        self.files.kept = true;
+                        self.files.close_blocked = None;
+                        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                    }
+                    if ui.button("Stay").clicked() {
+                        self.files.close_blocked = None;
+                    }
+                });
+            });
+        }
         if let Some(result) = self.files.png.as_ref().and_then(|r| r.try_recv().ok()) {
             self.files.png = None;
             self.files.note = Some(match result {

@@ -147,6 +147,15 @@ fn a_saved_run_opens_with_its_curves_markers_and_step_and_trains_on_bit_for_bit(
         curve_losses(harness.state(), 10, 15),
         unbroken(&spiral(), &changes, 10, 15)
     );
+    // and Play goes on from there
+    harness.get_by_label("Play").click();
+    step_until(&mut harness, "training goes on", |app| {
+        snapshot_step(app).is_some_and(|s| s > 40)
+    });
+    harness.get_by_label("Pause").click();
+    step_until(&mut harness, "a pause", |app| {
+        !app.run_view().status.running
+    });
 }
 
 #[test]

@@ -108,6 +108,17 @@ fn torch_column(col: usize, shape: Shape) -> usize {
     c * shape.height * shape.width + h * shape.width + w
 }
 
+/// Where conv weight [filter, col] goes in PyTorch's [filter, channel, ky, kx] (row-major):
+/// ours has col = (ky * kernel + kx) * channels + channel.
+fn torch_kernel_index(filter: usize, col: usize, kernel: usize, channels: usize) -> usize {
+    let (ky, kx, c) = (
+        col / (kernel * channels),
+        col / channels % kernel,
+        col % channels,
+    );
+    ((filter * channels + c) * kernel + ky) * kernel + kx
+}
+
 /// The state dict of the modules, from each layer's (weight, bias): `params(layer)`.
 pub fn state_dict<'a>(
     modules: &[Module],
@@ -141,12 +152,7 @@ pub fn state_dict<'a>(
                 // ours: [filter, (ky * k + kx) * channels + c]; PyTorch: [filter, c, ky, kx]
                 let mut values = vec![0.0; filters * channels * kernel * kernel];
                 for ((f, col), &v) in weight.indexed_iter() {
-                    let (ky, kx, c) = (
-                        col / (kernel * channels),
-                        col / channels % kernel,
-                        col % channels,
-                    );
-                    values[((f * channels + c) * kernel + ky) * kernel + kx] = v;
+                    values[torch_kernel_index(f, col, kernel, channels)] = v;
                 }
                 (layer, vec![filters, channels, kernel, kernel], values)
             }
@@ -219,12 +225,7 @@ pub fn from_state_dict(
                 channels, kernel, ..
             } => {
                 for ((f, col), v) in weight.indexed_iter_mut() {
-                    let (ky, kx, c) = (
-                        col / (kernel * channels),
-                        col / channels % kernel,
-                        col % channels,
-                    );
-                    *v = torch[((f * channels + c) * kernel + ky) * kernel + kx];
+                    *v = torch[torch_kernel_index(f, col, kernel, channels)];
                 }
             }
             _ => {}

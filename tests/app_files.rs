@@ -117,6 +117,22 @@ fn a_saved_run_opens_with_its_curves_markers_and_step_and_trains_on_bit_for_bit(
     });
     steps(&mut harness, 4);
     let before = harness.state().run_view().train_loss.points().to_vec();
+    let accuracy_before = harness.state().run_view().train_accuracy.points().to_vec();
+    // the training accuracy: each batch's share right before its update, as the trainer counts
+    let mut trainer = spiral().build().expect("builds");
+    let expected: Vec<f64> = (1..=9)
+        .map(|step| {
+            if step == 6 {
+                trainer
+                    .change(SettingChange::Optimizer(Optimizer::Sgd))
+                    .expect("a change");
+            }
+            let report = trainer.train_batch().expect("a step");
+            f64::from(report.correct as f32 / report.samples as f32)
+        })
+        .collect();
+    let shown: Vec<f64> = accuracy_before.iter().map(|p| p.value).collect();
+    assert_eq!(shown, expected, "one training-accuracy point per batch");
     let markers = harness.state().run_view().markers.clone();
     harness.state_mut().save_run_to(path.clone());
     step_until(&mut harness, "the run is saved", |_| path.exists());

@@ -58,6 +58,8 @@ pub struct MarkerRecord {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunHistory {
     pub train_loss: CurveRecord,
+    #[serde(default)]
+    pub train_accuracy: CurveRecord,
     pub test_loss: CurveRecord,
     pub test_accuracy: CurveRecord,
     pub markers: Vec<MarkerRecord>,

@@ -66,6 +66,8 @@ pub struct LossPoint {
     pub step: u64,
     pub epochs: f64,
     pub loss: f32,
+    /// The share of the batch's samples the network got right, before the update.
+    pub accuracy: f32,
 }
 
 /// A test-split evaluation after `step` batches.

@@ -532,6 +532,7 @@ impl Session<'_> {
                             step: report.step,
                             epochs,
                             loss: report.loss as f32,
+                            accuracy: report.correct as f32 / report.samples.max(1) as f32,
                         });
                         self.outbox.push(Update::ManualStep {
                             step: report.step,
@@ -571,6 +572,7 @@ impl Session<'_> {
                     step: report.step,
                     epochs: self.epochs(),
                     loss: report.loss as f32,
+                    accuracy: report.correct as f32 / report.samples.max(1) as f32,
                 });
                 self.rate_window.1 += report.samples;
                 let optimizer = self.trainer.settings().optimizer;

@@ -377,11 +377,18 @@ impl CurvesPanel {
         let hidden = legend_ui(
             ui,
             id,
-            &[LegendEntry {
-                name: "test accuracy",
-                color: palette::TEST,
-                stroke: Stroke::new(2.0, palette::TEST),
-            }],
+            &[
+                LegendEntry {
+                    name: "train accuracy",
+                    color: palette::TRAIN,
+                    stroke: Stroke::new(1.5, palette::TRAIN),
+                },
+                LegendEntry {
+                    name: "test accuracy",
+                    color: palette::TEST,
+                    stroke: Stroke::new(2.0, palette::TEST),
+                },
+            ],
         );
         // Zoomed, this plot sets its y bounds every frame; when the zoom is switched off it
         // hands them back to egui_plot's automatic bounds (0-100%) once.
@@ -421,22 +428,43 @@ impl CurvesPanel {
             .iter()
             .map(|p| [self.x(p), p.value])
             .collect();
+        // each batch's accuracy, smoothed as the training loss is
+        let train: Vec<[f64; 2]> = run
+            .train_accuracy
+            .smoothed(self.smoothing)
+            .iter()
+            .map(|p| [self.x(p), p.value])
+            .collect();
+        let show_train = !hidden.contains(&"train accuracy");
+        // the zoom holds what is drawn
+        let zoom_points: Vec<[f64; 2]> = points
+            .iter()
+            .chain(train.iter().filter(|_| show_train))
+            .copied()
+            .collect();
         let response = plot.show(ui, |plot_ui| {
             if zoomed {
                 // the points shown: all of them unless the user panned or zoomed along x
                 let auto_x = plot_ui.auto_bounds().x;
                 let visible_x = (!auto_x).then(|| plot_ui.plot_bounds().range_x());
-                let visible = points
+                let visible = zoom_points
                     .iter()
                     .filter(|p| visible_x.as_ref().is_none_or(|x| x.contains(&p[0])))
                     .map(|p| p[1]);
                 let range = accuracy_range(visible)
-                    .or_else(|| accuracy_range(points.iter().map(|p| p[1])))
+                    .or_else(|| accuracy_range(zoom_points.iter().map(|p| p[1])))
                     .unwrap_or(0.0..=1.0);
                 plot_ui.set_plot_bounds_y(range);
             } else if was_zoomed {
                 let auto_x = plot_ui.auto_bounds().x;
                 plot_ui.set_auto_bounds(Vec2b::new(auto_x, true));
+            }
+            if show_train {
+                plot_ui.line(
+                    Line::new("train accuracy", PlotPoints::from(train.clone()))
+                        .color(palette::TRAIN)
+                        .width(1.5),
+                );
             }
             if !hidden.contains(&"test accuracy") {
                 plot_ui.line(

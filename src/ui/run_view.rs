@@ -37,6 +37,8 @@ pub struct RunView {
     pub info: Option<RunInfo>,
     pub status: Status,
     pub train_loss: Series,
+    /// Each batch's accuracy (before its update), as the loss.
+    pub train_accuracy: Series,
     pub test_loss: Series,
     pub test_accuracy: Series,
     pub markers: Vec<Marker>,
@@ -57,6 +59,7 @@ impl Default for RunView {
             info: None,
             status: Status::default(),
             train_loss: Series::new(CURVE_CAPACITY),
+            train_accuracy: Series::new(CURVE_CAPACITY),
             test_loss: Series::new(CURVE_CAPACITY),
             test_accuracy: Series::new(CURVE_CAPACITY),
             markers: Vec::new(),
@@ -77,6 +80,8 @@ impl RunView {
                 for p in points {
                     self.train_loss
                         .push(p.step as f64, p.epochs, f64::from(p.loss));
+                    self.train_accuracy
+                        .push(p.step as f64, p.epochs, f64::from(p.accuracy));
                 }
             }
             Update::Evaluated(EvaluationPoint { step, epochs, test }) => {

@@ -256,6 +256,7 @@ impl BackpropLab {
             });
         RunHistory {
             train_loss: self.run.train_loss.record(),
+            train_accuracy: self.run.train_accuracy.record(),
             test_loss: self.run.test_loss.record(),
             test_accuracy: self.run.test_accuracy.record(),
             markers: self
@@ -322,6 +323,7 @@ impl BackpropLab {
 
     fn restore_history(&mut self, history: RunHistory) {
         self.run.train_loss = Series::from_record(CURVE_CAPACITY, &history.train_loss);
+        self.run.train_accuracy = Series::from_record(CURVE_CAPACITY, &history.train_accuracy);
         self.run.test_loss = Series::from_record(CURVE_CAPACITY, &history.test_loss);
         self.run.test_accuracy = Series::from_record(CURVE_CAPACITY, &history.test_accuracy);
         self.run.markers = history

@@ -60,7 +60,7 @@ pub fn load_any(
     fallback: Option<(Shape, &[LayerSpec])>,
 ) -> Result<(Network, Option<TrainingRecord>), ModelFileError> {
     let bytes = fs::read(path).map_err(io_error(path))?;
-    if super::safetensors_model::looks_like(&bytes) {
+    if super::safetensors_model::looks_like(&bytes, bytes.len() as u64) {
         return super::safetensors_model::load(path, &bytes, fallback);
     }
     let model: ModelFile =

@@ -20,11 +20,12 @@ const TRAINING_KEY: &str = "training";
 /// The format name in the metadata.
 pub const FORMAT: &str = "backprop-lab-model";
 
-/// Whether `bytes` look like a safetensors file (an 8-byte header length, then JSON).
-pub fn looks_like(bytes: &[u8]) -> bool {
-    bytes.len() >= 9
-        && bytes[8] == b'{'
-        && u64::from_le_bytes(bytes[..8].try_into().unwrap_or([0; 8])) < bytes.len() as u64
+/// Whether a file of `len` bytes starting with `head` looks like safetensors (an 8-byte header
+/// length shorter than the file, then JSON).
+pub fn looks_like(head: &[u8], len: u64) -> bool {
+    head.len() >= 9
+        && head[8] == b'{'
+        && u64::from_le_bytes(head[..8].try_into().unwrap_or([0; 8])) < len
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> ModelFileError {

@@ -374,10 +374,7 @@ fn keras(input: Shape, layers: &[LayerSpec], settings: &TrainSettings) -> String
                 activation,
             } => format!(
                 "layers.Conv2D({filters}, {kernel}, padding=\"{}\", activation=\"{}\")",
-                match padding {
-                    Padding::Valid => "valid",
-                    Padding::Same => "same",
-                },
+                padding.name(),
                 activation.name()
             ),
             LayerSpec::MaxPool2d { size } => format!("layers.MaxPooling2D({size})"),

@@ -23,6 +23,16 @@ pub enum Padding {
     Same,
 }
 
+impl Padding {
+    /// "valid" or "same", as Keras and the editor write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Padding::Valid => "valid",
+            Padding::Same => "same",
+        }
+    }
+}
+
 /// The sizes of one convolution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvGeometry {

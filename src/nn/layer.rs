@@ -99,7 +99,7 @@ impl LayerSpec {
                 activation,
             } => format!(
                 "Conv2d({filters}, {kernel}x{kernel}, {}, {})",
-                format!("{padding:?}").to_lowercase(),
+                padding.name(),
                 activation.name()
             ),
             LayerSpec::MaxPool2d { size } => format!("MaxPool2d({size}x{size})"),

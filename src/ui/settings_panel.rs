@@ -71,8 +71,6 @@ pub struct SettingsPanel {
     note: Option<(Place, String)>,
     /// A large architecture waiting for the user's yes, with what it will cost.
     confirm: Option<(RunConfig, String)>,
-    /// This machine's matrix-product speed, measured once before training starts.
-    flops_per_second: f64,
 }
 
 /// The input shape and class count a data source will have.
@@ -147,13 +145,20 @@ const SLOW_SAMPLES_PER_SECOND: f64 = 200.0;
 
 /// What a run far larger than the presets will cost on this machine, if it is one: the
 /// parameter count, the memory while training and the expected speed.
-/// `flops_per_second`: this machine's measured speed.
-pub fn large_run_warning(config: &RunConfig, flops_per_second: f64) -> Option<String> {
+/// `flops_per_second` gives this machine's measured speed (asked only for networks that might
+/// be slow).
+pub fn large_run_warning(
+    config: &RunConfig,
+    flops_per_second: impl FnOnce() -> f64,
+) -> Option<String> {
     let (input, _) = data_shape(&config.data);
     let batch = config.settings.batch_size;
     let cost = Cost::estimate(input, &config.layers, batch).ok()?;
     let cheap = cost.parameters <= LARGE_PARAMETERS && cost.training_bytes <= LARGE_BYTES;
-    let speed = cost.samples_per_second(flops_per_second);
+    if cheap && cost.flops_per_sample < 1e6 {
+        return None;
+    }
+    let speed = cost.samples_per_second(flops_per_second());
     if cheap && speed >= SLOW_SAMPLES_PER_SECOND {
         return None;
     }
@@ -169,6 +174,13 @@ pub fn large_run_warning(config: &RunConfig, flops_per_second: f64) -> Option<St
             format!("{speed:.1}")
         }
     ))
+}
+
+/// This machine's matrix-product speed, measured once, the first time a network might be slow
+/// (not at start-up).
+fn machine_flops() -> f64 {
+    static FLOPS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *FLOPS.get_or_init(measure_flops_per_second)
 }
 
 /// 70418442 -> "70,418,442"
@@ -212,7 +224,6 @@ impl SettingsPanel {
             folder_text,
             note: None,
             confirm: None,
-            flops_per_second: measure_flops_per_second(),
         }
     }
 
@@ -294,7 +305,7 @@ impl SettingsPanel {
                                 .on_hover_text("Start a new run with these settings")
                                 .clicked()
                             {
-                                match large_run_warning(&self.draft, self.flops_per_second) {
+                                match large_run_warning(&self.draft, machine_flops) {
                                     Some(warning) => {
                                         self.confirm = Some((self.draft.clone(), warning))
                                     }
@@ -802,7 +813,7 @@ fn layer_editor(
             let name = format!("Kernel of layer {}", index + 1);
             note = bounded(ui, kernel, 1..=11, "kernel size", name).or(note);
             ComboBox::from_id_salt(("padding", index))
-                .selected_text(format!("{padding:?}").to_lowercase())
+                .selected_text(padding.name())
                 .width(60.0)
                 .show_ui(ui, |ui| {
                     ui.selectable_value(padding, Padding::Valid, "valid")

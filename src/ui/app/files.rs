@@ -33,8 +33,9 @@ pub enum Kind {
     Picture,
 }
 
-pub fn kind_of(bytes: &[u8]) -> Option<Kind> {
-    if safetensors_model::looks_like(bytes) {
+/// What a file of `len` bytes starting with `bytes` is.
+pub fn kind_of(bytes: &[u8], len: u64) -> Option<Kind> {
+    if safetensors_model::looks_like(bytes, len) {
         return Some(Kind::Model);
     }
     if bytes.starts_with(b"\x89PNG") || bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -276,14 +277,21 @@ impl BackpropLab {
     /// Opens a run, a model or a picture, told apart by content; on any error a message and
     /// the run as it was.
     pub fn open_path(&mut self, path: &Path) {
-        let bytes = match std::fs::read(path) {
-            Ok(bytes) => bytes,
+        // the first bytes tell the kind; the loader of that kind reads the file
+        let head = std::fs::File::open(path).and_then(|file| {
+            let len = file.metadata()?.len();
+            let mut head = Vec::with_capacity(256);
+            std::io::Read::read_to_end(&mut std::io::Read::take(file, 256), &mut head)?;
+            Ok((head, len))
+        });
+        let (bytes, len) = match head {
+            Ok(head) => head,
             Err(error) => {
                 self.files.note = Some((false, format!("{}: {error}", path.display())));
                 return;
             }
         };
-        let result = match kind_of(&bytes) {
+        let result = match kind_of(&bytes, len) {
             Some(Kind::Run) => self.open_run(path),
             Some(Kind::Model) => self.open_model(path),
             Some(Kind::Picture) => {

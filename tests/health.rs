@@ -2,68 +2,14 @@
 //! with the step and the cause, dead ReLU layers are found on the test batch, and the run
 //! length pauses training at the epoch asked.
 
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
-
 use backprop_lab::nn::{Network, Optimizer, seeded_rng};
 use backprop_lab::train::health::{HealthAlert, HealthWatch};
 use backprop_lab::train::protocol::{Command, Update};
-use backprop_lab::train::worker::Worker;
 use backprop_lab::train::{Preset, RunConfig, Trainer, training_rng};
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-/// A worker on `config`, and the updates it sends, waited for through its repaint signal.
-struct Run {
-    worker: Worker,
-    signal: mpsc::Receiver<()>,
-    updates: Vec<Update>,
-    /// Updates before this one were already matched by `until`.
-    consumed: usize,
-}
-
-impl Run {
-    fn start(config: RunConfig) -> Self {
-        let (tx, signal) = mpsc::channel();
-        let worker = Worker::spawn(config, move || {
-            let _ = tx.send(());
-        })
-        .expect("the worker starts");
-        Self {
-            worker,
-            signal,
-            updates: Vec::new(),
-            consumed: 0,
-        }
-    }
-
-    /// Collects updates until one after the last matched satisfies `done`; returns it.
-    fn until(&mut self, what: &str, done: impl Fn(&Update) -> bool) -> Update {
-        let started = Instant::now();
-        loop {
-            self.updates.extend(self.worker.updates());
-            if let Some(k) = self.updates[self.consumed..].iter().position(&done) {
-                self.consumed += k + 1;
-                return self.updates[self.consumed - 1].clone();
-            }
-            let left = TIMEOUT.saturating_sub(started.elapsed());
-            assert!(!left.is_zero(), "timed out waiting for {what}");
-            // the worker signals whenever it sent something
-            let _ = self.signal.recv_timeout(left);
-        }
-    }
-
-    /// The last status the worker sent once it has paused.
-    fn paused(&mut self) -> backprop_lab::train::protocol::Status {
-        match self.until(
-            "a paused status",
-            |u| matches!(u, Update::Status(s) if !s.running),
-        ) {
-            Update::Status(status) => status,
-            _ => unreachable!(),
-        }
-    }
-}
+#[path = "common/worker_run.rs"]
+mod worker_run;
+use worker_run::Run;
 
 /// `preset` trained with plain SGD at a learning rate of 10.
 fn sgd_at_10(preset: &str) -> RunConfig {

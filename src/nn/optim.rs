@@ -138,6 +138,15 @@ impl TensorState {
         }
     }
 
+    /// Values it holds.
+    fn len(&self) -> usize {
+        match self {
+            TensorState::Sgd => 0,
+            TensorState::Momentum { velocity } => velocity.len(),
+            TensorState::Adam { m, v } => m.len() + v.len(),
+        }
+    }
+
     /// Whether this state belongs to `optimizer`'s kind and holds `len` values.
     fn fits(&self, optimizer: Optimizer, len: usize) -> bool {
         match (self, optimizer) {
@@ -201,6 +210,15 @@ impl OptimizerState {
     }
 
     /// The kind (and hyperparameters, at the last update) this state belongs to.
+    /// Values it holds over every layer (SGD: none).
+    pub fn values(&self) -> usize {
+        self.layers
+            .iter()
+            .flatten()
+            .map(|layer| layer.weight.len() + layer.bias.len())
+            .sum()
+    }
+
     pub fn optimizer(&self) -> Optimizer {
         self.optimizer
     }

@@ -3,6 +3,7 @@
 
 pub mod cost;
 pub mod health;
+pub mod histogram;
 mod phases;
 mod presets;
 pub mod protocol;
@@ -12,6 +13,7 @@ mod snapshots;
 pub mod state;
 mod step_trace;
 mod throughput;
+pub mod timeline;
 mod trainer;
 pub mod worker;
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use ndarray::{Array1, Array2};
 
 use super::health::HealthAlert;
+use super::histogram::HistogramFrame;
 use super::state::TrainerState;
+use super::timeline::TimelineSummary;
 use super::{Evaluation, SettingChange, StepTrace};
 use crate::data::Split;
 use crate::nn::{LayerSpec, Shape};
@@ -45,6 +47,21 @@ pub enum Command {
     ApplyStep,
     /// Stop stepping through; nothing changes.
     AbandonStep,
+    /// Keep the run's exact state as the fork ([`Update::Forked`]).
+    Fork,
+    /// Go back to the fork: its weights, optimizer state, data order and settings
+    /// ([`Update::Restored`] with [`Restore::Fork`]); the fork stays for another branch.
+    BackToFork,
+    /// Pause and show the kept state nearest this step ([`Restore::View`]); the run's present
+    /// is kept first, so that [`Command::BackToPresent`] returns to it exactly.
+    ViewStep(u64),
+    /// Stop viewing the past: the run as it was before [`Command::ViewStep`].
+    BackToPresent,
+    /// Go on from the step being viewed: the states after it are forgotten
+    /// ([`Restore::Resume`]). Any command that trains or changes a setting does this first.
+    ResumeHere,
+    /// Keep the timeline and the histograms (on by default), or stop recording them.
+    SetRecording(bool),
     /// Makes the trainer thread panic, as a bug would: the app must survive it and say so.
     /// Only tests send it.
     #[doc(hidden)]
@@ -166,6 +183,35 @@ pub enum Update {
     },
     /// The trainer's whole state, as [`Command::SaveState`] asked.
     State(Box<TrainerState>),
+    /// The run's state after `step` batches is the fork now.
+    Forked {
+        step: u64,
+        epochs: f64,
+    },
+    /// The trainer took up an earlier or kept state: it stands at `step` with `settings` now.
+    Restored {
+        step: u64,
+        epochs: f64,
+        settings: super::TrainSettings,
+        why: Restore,
+    },
+    /// Where the kept states stand, when that changed.
+    Timeline(TimelineSummary),
+    /// The histograms at one step.
+    Histograms(Arc<HistogramFrame>),
+}
+
+/// Why the trainer took up another state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Restore {
+    /// Viewing the past: the kept state nearest `requested`.
+    View { requested: u64 },
+    /// Back from viewing the past to the present.
+    Present,
+    /// Back to the fork, leaving a branch that had reached step `left`.
+    Fork { left: u64 },
+    /// Going on from the step viewed; the states after it, up to step `left`, are forgotten.
+    Resume { left: u64 },
 }
 
 /// One layer as the views show it, copied out of the trainer.

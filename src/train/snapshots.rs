@@ -36,6 +36,8 @@ pub struct SnapshotMaker {
     updates: Vec<Option<(Array2<f32>, Array1<f32>)>>,
     update_step: Option<u64>,
     test_outputs: Option<Arc<TestOutputs>>,
+    /// A past state is shown: its gradients and update were not kept, so none are shown.
+    past: bool,
 }
 
 impl SnapshotMaker {
@@ -54,6 +56,7 @@ impl SnapshotMaker {
             updates: Vec::new(),
             update_step: None,
             test_outputs: None,
+            past: false,
         }
     }
 
@@ -69,6 +72,14 @@ impl SnapshotMaker {
     /// Outputs for the whole test split, from the latest evaluation.
     pub fn set_test_outputs(&mut self, outputs: TestOutputs) {
         self.test_outputs = Some(Arc::new(outputs));
+    }
+
+    /// The trainer took up another state (`past`: one of the timeline's, viewed): the last
+    /// update is not this state's, nor, for a past one, the gradients.
+    pub fn restored(&mut self, past: bool) {
+        self.updates.clear();
+        self.update_step = None;
+        self.past = past;
     }
 
     /// Call before a batch whose update the next snapshot shows: keeps the weights before it.
@@ -89,6 +100,7 @@ impl SnapshotMaker {
             })
             .collect();
         self.update_step = Some(step);
+        self.past = false;
     }
 
     /// Copies weights and gradients, and runs the plane grid and the probe sample through a
@@ -116,14 +128,15 @@ impl SnapshotMaker {
             .enumerate()
             .map(|(i, layer)| {
                 let params = layer.params();
+                let gradients = params.filter(|_| !self.past);
                 let update = self.updates.get(i).and_then(Option::as_ref);
                 LayerSnapshot {
                     name: layer.spec().describe(),
                     output_shape: layer.output_shape(),
                     weight: params.map(|p| p.weight.clone()),
                     bias: params.map(|p| p.bias.clone()),
-                    grad_weight: params.map(|p| p.grad_weight.clone()),
-                    grad_bias: params.map(|p| p.grad_bias.clone()),
+                    grad_weight: gradients.map(|p| p.grad_weight.clone()),
+                    grad_bias: gradients.map(|p| p.grad_bias.clone()),
                     update_weight: update.map(|u| u.0.clone()),
                     update_bias: update.map(|u| u.1.clone()),
                     probe_activation: if probe_ok {

@@ -110,6 +110,22 @@ pub struct TrainerState {
     pub events: Vec<Event>,
 }
 
+impl TrainerState {
+    /// The memory it takes, in bytes (weights, optimizer state, order and events).
+    pub fn bytes(&self) -> usize {
+        let parameters: usize = self
+            .parameters
+            .iter()
+            .map(|p| p.weight.len() + p.bias.len())
+            .sum();
+        (parameters + self.optimizer.values()) * size_of::<f32>()
+            + self.order.len() * size_of::<usize>()
+            + self.events.len() * size_of::<Event>()
+            + self.parameters.len() * size_of::<TensorState>()
+            + size_of::<Self>()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,12 +15,14 @@ use std::time::{Duration, Instant};
 use ndarray::Array2;
 
 use super::health::{HealthAlert, HealthWatch};
+use super::histogram::HistogramFrame;
 use super::protocol::{
-    Command, EvaluationPoint, LossPoint, RunInfo, Snapshot, Speed, Status, StepSource, TestOutputs,
-    Update,
+    Command, EvaluationPoint, LossPoint, Restore, RunInfo, Snapshot, Speed, Status, StepSource,
+    TestOutputs, Update,
 };
 use super::snapshots::SnapshotMaker;
 use super::state::TrainerState;
+use super::timeline::{DEFAULT_BUDGET, Timeline};
 use super::{RunConfig, SettingChange, TrainError, Trainer};
 
 /// How often, at most, the worker publishes losses, status and a snapshot while running
@@ -38,6 +40,9 @@ const EARLY_EVALUATIONS: usize = 8;
 const EPOCH_END_SPACING: u32 = 4;
 /// ...and at least this long ago: a toy set's epochs take a millisecond.
 const EPOCH_END_INTERVAL: Duration = Duration::from_millis(50);
+/// How often, at most, the timeline keeps a state and the histograms are taken while running
+/// (while paused: at every step).
+const RECORD_INTERVAL: Duration = Duration::from_millis(500);
 /// Capacity of the command and update channels.
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -226,6 +231,16 @@ struct Session<'a> {
     gradients_checked: u64,
     /// Epochs after which training pauses on its own.
     run_length: Option<usize>,
+    /// The run's past, and whether it (with the histograms) is being recorded.
+    timeline: Timeline,
+    recording: bool,
+    last_record: Instant,
+    /// The step and number of events when the timeline last kept a state.
+    recorded: Option<(u64, usize)>,
+    /// The state "Back to the fork" returns to, with its fractional epochs.
+    fork: Option<(TrainerState, f64)>,
+    /// While a past state is viewed: the step of the present (the timeline's newest state).
+    viewing: Option<u64>,
 }
 
 /// The app dropped the worker: the loop ends.
@@ -289,6 +304,12 @@ fn run(
         dead_layers: Vec::new(),
         gradients_checked: 0,
         run_length: config.epochs,
+        timeline: Timeline::new(DEFAULT_BUDGET),
+        recording: true,
+        last_record: Instant::now(),
+        recorded: None,
+        fork: None,
+        viewing: None,
     };
     session.evaluate();
     session.publish();
@@ -395,6 +416,19 @@ impl Session<'_> {
     }
 
     fn handle(&mut self, command: Command) {
+        // training or changing a setting while viewing the past goes on from there
+        if self.viewing.is_some()
+            && matches!(
+                command,
+                Command::Play
+                    | Command::Step
+                    | Command::StepEpoch
+                    | Command::StepThrough(_)
+                    | Command::Change(_)
+            )
+        {
+            self.resume_here();
+        }
         if matches!(
             command,
             Command::Play
@@ -402,6 +436,8 @@ impl Session<'_> {
                 | Command::Step
                 | Command::StepEpoch
                 | Command::AbandonStep
+                | Command::ViewStep(_)
+                | Command::BackToFork
         ) {
             self.end_step_through();
         }
@@ -430,6 +466,19 @@ impl Session<'_> {
                 .outbox
                 .push(Update::State(Box::new(self.trainer.state()))),
             Command::Crash => panic!("crash requested"),
+            Command::Fork => {
+                let (state, epochs) = (self.trainer.state(), self.epochs());
+                self.outbox.push(Update::Forked {
+                    step: state.step,
+                    epochs,
+                });
+                self.fork = Some((state, epochs));
+            }
+            Command::BackToFork => self.back_to_fork(),
+            Command::ViewStep(step) => self.view_step(step),
+            Command::BackToPresent => self.back_to_present(),
+            Command::ResumeHere => self.resume_here(),
+            Command::SetRecording(on) => self.recording = on,
             Command::StepThrough(source) => {
                 self.mode = Mode::SteppingThrough(source);
                 self.trace();
@@ -481,6 +530,131 @@ impl Session<'_> {
             },
         }
         self.publish();
+    }
+
+    /// Takes up `state` (pausing) and says so; on error nothing changed and the failure is sent.
+    fn restore(&mut self, state: TrainerState, why: Restore) -> bool {
+        self.mode = Mode::Paused;
+        if let Err(error) = self.trainer.restore(state) {
+            self.outbox.push(Update::Failed(error.to_string()));
+            return false;
+        }
+        // the gradients and update of the network now are the present's
+        self.snapshots.restored(why != Restore::Present);
+        self.refresh_test_outputs();
+        self.outbox.push(Update::Restored {
+            step: self.trainer.step(),
+            epochs: self.epochs(),
+            settings: *self.trainer.settings(),
+            why,
+        });
+        true
+    }
+
+    /// The present, or the step viewed now.
+    fn present_step(&self) -> u64 {
+        self.viewing.unwrap_or(self.trainer.step())
+    }
+
+    /// Back to the fork; the branch left is forgotten by the timeline (the app pins its
+    /// curves), the fork stays for the next branch.
+    fn back_to_fork(&mut self) {
+        let Some((state, _)) = self.fork.clone() else {
+            self.outbox.push(Update::Refused {
+                message: "there is no fork to go back to: press Fork here first".into(),
+                change: None,
+            });
+            return;
+        };
+        let (step, left) = (state.step, self.present_step());
+        let viewing = self.viewing.take();
+        if self.restore(state, Restore::Fork { left }) {
+            self.timeline.truncate_after(step);
+            self.health = HealthWatch::default();
+            self.recorded = None;
+            self.send_timeline();
+        } else {
+            self.viewing = viewing;
+        }
+    }
+
+    /// Shows the kept state nearest `step`, keeping the present first.
+    fn view_step(&mut self, step: u64) {
+        if self.viewing.is_none() {
+            self.timeline.keep(self.trainer.state(), self.epochs());
+            self.recorded = Some((self.trainer.step(), self.trainer.events().len()));
+            self.send_timeline();
+        }
+        let Some(kept) = self.timeline.nearest(step) else {
+            self.outbox.push(Update::Refused {
+                message: "nothing of the run's past is kept (the timeline is off, or its \
+                          budget holds no state of this network)"
+                    .into(),
+                change: None,
+            });
+            return;
+        };
+        let state = kept.state.clone();
+        let previous = self.viewing.replace(self.present_step());
+        if !self.restore(state, Restore::View { requested: step }) {
+            self.viewing = previous;
+        }
+    }
+
+    /// From viewing the past back to the present, exactly as it was.
+    fn back_to_present(&mut self) {
+        if self.viewing.is_none() {
+            return;
+        }
+        let Some(present) = self.timeline.latest().map(|kept| kept.state.clone()) else {
+            return;
+        };
+        self.viewing = None;
+        self.restore(present, Restore::Present);
+    }
+
+    /// Goes on from the step viewed: the timeline forgets what came after it.
+    fn resume_here(&mut self) {
+        let Some(left) = self.viewing.take() else {
+            return;
+        };
+        let step = self.trainer.step();
+        self.timeline.truncate_after(step);
+        self.snapshots.restored(false);
+        self.health = HealthWatch::default();
+        self.send_timeline();
+        self.outbox.push(Update::Restored {
+            step,
+            epochs: self.epochs(),
+            settings: *self.trainer.settings(),
+            why: Restore::Resume { left },
+        });
+    }
+
+    fn send_timeline(&mut self) {
+        self.outbox.push(Update::Timeline(self.timeline.summary()));
+    }
+
+    /// Keeps the present in the timeline and sends its histograms, when due: at most every
+    /// RECORD_INTERVAL while running, at every new step or setting change while paused.
+    fn record(&mut self, snapshot: &Snapshot) {
+        if !self.recording || self.viewing.is_some() {
+            return;
+        }
+        let now = (self.trainer.step(), self.trainer.events().len());
+        let due = !self.running() || self.last_record.elapsed() >= RECORD_INTERVAL;
+        if !due || self.recorded == Some(now) {
+            return;
+        }
+        self.recorded = Some(now);
+        self.last_record = Instant::now();
+        let epochs = self.epochs();
+        self.timeline.keep(self.trainer.state(), epochs);
+        self.send_timeline();
+        self.outbox
+            .push(Update::Histograms(Arc::new(HistogramFrame::of(
+                snapshot, epochs,
+            ))));
     }
 
     /// Records the step being stepped through and sends it; a step that cannot be recorded
@@ -628,6 +802,23 @@ impl Session<'_> {
             + self.trainer.epoch_progress() as f64 / self.trainer.data().train.len().max(1) as f64
     }
 
+    /// The test outputs of the network now, for the views, with no point on the curves (a
+    /// state taken up again).
+    fn refresh_test_outputs(&mut self) {
+        let stop = self.stop;
+        let mut outputs = Array2::zeros((0, 0));
+        let result = self
+            .trainer
+            .evaluate_test_while(&|| !stop.load(Ordering::Relaxed), Some(&mut outputs));
+        if matches!(result, Ok(Some(_))) && outputs.iter().all(|v| v.is_finite()) {
+            self.snapshots.set_test_outputs(TestOutputs {
+                step: self.trainer.step(),
+                outputs,
+            });
+        }
+        self.evaluated_step = None;
+    }
+
     /// Test loss and accuracy now (once per step count).
     fn evaluate(&mut self) {
         self.last_evaluation = Instant::now();
@@ -717,6 +908,7 @@ impl Session<'_> {
             training_secs: self.training_secs,
         }));
         let snapshot = self.snapshots.take(&self.trainer);
+        self.record(&snapshot);
         if let Ok(mut slot) = self.snapshot.lock() {
             *slot = Some(Arc::new(snapshot));
         }

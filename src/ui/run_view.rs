@@ -4,9 +4,12 @@ use std::sync::Arc;
 
 use crate::train::StepTrace;
 use crate::train::health::HealthAlert;
-use crate::train::protocol::{EvaluationPoint, RunInfo, Status, Update};
+use crate::train::histogram::HistogramHistory;
+use crate::train::protocol::{EvaluationPoint, Restore, RunInfo, Status, Update};
+use crate::train::timeline::TimelineSummary;
 
 use super::series::Series;
+use super::settings_panel::group_digits;
 
 /// Points kept per curve (see [`Series`]).
 const CURVE_CAPACITY: usize = 8192;
@@ -33,6 +36,32 @@ pub struct Marker {
     pub label: String,
 }
 
+/// A past state of the run on show: the kept step nearest the one asked for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Viewing {
+    pub requested: u64,
+    pub shown: u64,
+    pub epochs: f64,
+}
+
+impl Viewing {
+    /// "step 1,200 (epoch 3.40)", and which step was asked for if another was kept.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "step {} (epoch {:.2})",
+            group_digits(self.shown as usize),
+            self.epochs
+        );
+        if self.requested != self.shown {
+            text += &format!(
+                ": step {} was not kept, this is the nearest kept step",
+                group_digits(self.requested as usize)
+            );
+        }
+        text
+    }
+}
+
 pub struct RunView {
     pub info: Option<RunInfo>,
     pub status: Status,
@@ -51,6 +80,13 @@ pub struct RunView {
     pub finished: Option<(u64, usize)>,
     /// The step being stepped through, as the trainer recorded it.
     pub trace: Option<Arc<StepTrace>>,
+    /// The fork's step and fractional epochs, once there is one.
+    pub fork: Option<(u64, f64)>,
+    /// The past state on show, if one is.
+    pub viewing: Option<Viewing>,
+    /// The states the trainer keeps of the run's past.
+    pub timeline: TimelineSummary,
+    pub histograms: HistogramHistory,
 }
 
 impl Default for RunView {
@@ -68,6 +104,10 @@ impl Default for RunView {
             dead_layers: Vec::new(),
             finished: None,
             trace: None,
+            fork: None,
+            viewing: None,
+            timeline: TimelineSummary::default(),
+            histograms: HistogramHistory::default(),
         }
     }
 }
@@ -115,6 +155,12 @@ impl RunView {
             Update::Finished { step, epochs } => self.finished = Some((step, epochs)),
             // the app writes it to the file it is for
             Update::State(_) => {}
+            Update::Forked { step, epochs } => self.fork = Some((step, epochs)),
+            Update::Restored {
+                step, epochs, why, ..
+            } => self.restored(step, epochs, why),
+            Update::Timeline(summary) => self.timeline = summary,
+            Update::Histograms(frame) => self.histograms.push((*frame).clone()),
             Update::Diverged { step, message } => {
                 // the overflow supersedes the blow-up that led to it
                 self.health
@@ -125,6 +171,39 @@ impl RunView {
             Update::Crashed(message) => self.alert = Some(Alert::Crashed(message)),
             Update::Refused { message, .. } => self.alert = Some(Alert::Refused(message)),
         }
+    }
+
+    /// The trainer took up another state: a past one is on show, or the run went back to
+    /// `step` and what came after it is no longer this run's.
+    fn restored(&mut self, step: u64, epochs: f64, why: Restore) {
+        self.viewing = match why {
+            Restore::View { requested } => Some(Viewing {
+                requested,
+                shown: step,
+                epochs,
+            }),
+            Restore::Present => None,
+            Restore::Fork { .. } | Restore::Resume { .. } => {
+                self.truncate_after(step);
+                None
+            }
+        };
+        self.finished = None;
+    }
+
+    /// Forgets the curves, markers and histograms after `step`.
+    pub fn truncate_after(&mut self, step: u64) {
+        let x = step as f64;
+        for series in [
+            &mut self.train_loss,
+            &mut self.train_accuracy,
+            &mut self.test_loss,
+            &mut self.test_accuracy,
+        ] {
+            series.truncate_after(x);
+        }
+        self.markers.retain(|m| m.step <= step);
+        self.histograms.truncate_after(step);
     }
 
     /// A few words on a finished run: its length and where the test curves ended and peaked.

@@ -126,6 +126,17 @@ impl Series {
         }
     }
 
+    /// Forgets the points after `step` (and the raw values not yet averaged into one).
+    pub fn truncate_after(&mut self, step: f64) {
+        self.points.retain(|p| p.step <= step);
+        self.pending.1 = 0;
+        self.pending.0 = Point {
+            step: 0.0,
+            epochs: 0.0,
+            value: 0.0,
+        };
+    }
+
     pub fn points(&self) -> &[Point] {
         &self.points
     }

@@ -184,7 +184,7 @@ fn machine_flops() -> f64 {
 }
 
 /// 70418442 -> "70,418,442"
-fn group_digits(n: usize) -> String {
+pub fn group_digits(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -196,7 +196,7 @@ fn group_digits(n: usize) -> String {
     out
 }
 
-fn format_bytes(bytes: u64) -> String {
+pub fn format_bytes(bytes: u64) -> String {
     let gib = bytes as f64 / f64::from(1u32 << 30);
     if gib >= 1.0 {
         format!("{gib:.1} GB")

@@ -40,9 +40,13 @@ const EARLY_EVALUATIONS: usize = 8;
 const EPOCH_END_SPACING: u32 = 4;
 /// ...and at least this long ago: a toy set's epochs take a millisecond.
 const EPOCH_END_INTERVAL: Duration = Duration::from_millis(50);
-/// How often, at most, the timeline keeps a state and the histograms are taken while running
-/// (while paused: at every step).
-const RECORD_INTERVAL: Duration = Duration::from_millis(500);
+/// While running, the timeline keeps a state at most every KEEP_SPACING times as long as taking
+/// one took (so that keeping costs training about 1%), and within these bounds; while paused,
+/// at every step.
+const KEEP_SPACING: u32 = 100;
+const KEEP_INTERVAL: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
+/// How often, at most, the histograms are taken while running (while paused: at every step).
+const HISTOGRAM_INTERVAL: Duration = Duration::from_millis(250);
 /// Capacity of the command and update channels.
 const CHANNEL_CAPACITY: usize = 256;
 
@@ -234,9 +238,14 @@ struct Session<'a> {
     /// The run's past, and whether it (with the histograms) is being recorded.
     timeline: Timeline,
     recording: bool,
-    last_record: Instant,
-    /// The step and number of events when the timeline last kept a state.
+    /// When the timeline last kept a state, how long that took, and the step and number of
+    /// events then; and whether the app has not been told yet.
+    last_keep: Instant,
+    keep_time: Duration,
     recorded: Option<(u64, usize)>,
+    timeline_unsent: bool,
+    /// When and at which step the last histograms were taken.
+    last_histograms: (Instant, Option<u64>),
     /// The state "Back to the fork" returns to, with its fractional epochs.
     fork: Option<(TrainerState, f64)>,
     /// While a past state is viewed: the step of the present (the timeline's newest state).
@@ -306,8 +315,11 @@ fn run(
         run_length: config.epochs,
         timeline: Timeline::new(DEFAULT_BUDGET),
         recording: true,
-        last_record: Instant::now(),
+        last_keep: Instant::now(),
+        keep_time: Duration::ZERO,
         recorded: None,
+        timeline_unsent: false,
+        last_histograms: (Instant::now(), None),
         fork: None,
         viewing: None,
     };
@@ -382,6 +394,7 @@ impl Session<'_> {
         if !self.train_batch(publishing) {
             return;
         }
+        self.keep_state();
         if !self.running() {
             // paused by the run length or the health watch
             self.evaluate();
@@ -572,6 +585,7 @@ impl Session<'_> {
             self.timeline.truncate_after(step);
             self.health = HealthWatch::default();
             self.recorded = None;
+            self.last_histograms.1 = None;
             self.send_timeline();
         } else {
             self.viewing = viewing;
@@ -635,26 +649,43 @@ impl Session<'_> {
         self.outbox.push(Update::Timeline(self.timeline.summary()));
     }
 
-    /// Keeps the present in the timeline and sends its histograms, when due: at most every
-    /// RECORD_INTERVAL while running, at every new step or setting change while paused.
-    fn record(&mut self, snapshot: &Snapshot) {
+    /// Keeps the present in the timeline when due: at every new step or setting change while
+    /// paused, at most every [`KEEP_SPACING`] times its cost while running.
+    fn keep_state(&mut self) {
         if !self.recording || self.viewing.is_some() {
             return;
         }
         let now = (self.trainer.step(), self.trainer.events().len());
-        let due = !self.running() || self.last_record.elapsed() >= RECORD_INTERVAL;
+        let interval = (self.keep_time * KEEP_SPACING).clamp(KEEP_INTERVAL.0, KEEP_INTERVAL.1);
+        let due = !self.running() || self.last_keep.elapsed() >= interval;
         if !due || self.recorded == Some(now) {
             return;
         }
+        let started = Instant::now();
+        self.timeline.keep(self.trainer.state(), self.epochs());
+        self.keep_time = started.elapsed();
+        self.last_keep = Instant::now();
         self.recorded = Some(now);
-        self.last_record = Instant::now();
-        let epochs = self.epochs();
-        self.timeline.keep(self.trainer.state(), epochs);
-        self.send_timeline();
-        self.outbox
-            .push(Update::Histograms(Arc::new(HistogramFrame::of(
-                snapshot, epochs,
-            ))));
+        self.timeline_unsent = true;
+    }
+
+    /// Publishing: the timeline if it changed, and the histograms of `snapshot` when due (at
+    /// every step while paused, at most every HISTOGRAM_INTERVAL while running).
+    fn record(&mut self, snapshot: &Snapshot) {
+        self.keep_state();
+        if std::mem::take(&mut self.timeline_unsent) {
+            self.send_timeline();
+        }
+        if !self.recording || self.viewing.is_some() {
+            return;
+        }
+        let (last, step) = self.last_histograms;
+        let due = !self.running() || last.elapsed() >= HISTOGRAM_INTERVAL;
+        if due && step != Some(snapshot.step) {
+            self.last_histograms = (Instant::now(), Some(snapshot.step));
+            let frame = HistogramFrame::of(snapshot, self.epochs());
+            self.outbox.push(Update::Histograms(Arc::new(frame)));
+        }
     }
 
     /// Records the step being stepped through and sends it; a step that cannot be recorded

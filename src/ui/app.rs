@@ -11,16 +11,18 @@ use serde::{Deserialize, Serialize};
 use super::curves::CurvesPanel;
 use super::layers_panel::LayersPanel;
 use super::palette;
+use super::pins::{Pin, Pins, describe};
 use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
-use super::toolbar::{Toolbar, ToolbarAction};
+use super::timeline::TimelineAction;
+use super::toolbar::{Comparison, Toolbar, ToolbarAction};
 use super::views::{DrawView, ViewAction, Views};
 use crate::train::SettingChange;
 use crate::train::health::HealthAlert;
-use crate::train::protocol::{Command, Speed, StepSource, Update};
+use crate::train::protocol::{Command, Restore, Speed, StepSource, Update};
 use crate::train::state::TrainerState;
 use crate::train::worker::Worker;
-use crate::train::{Preset, RunConfig};
+use crate::train::{Preset, RunConfig, TrainSettings};
 pub use files::{Ask, Files};
 
 /// What persists between launches (panel sizes persist through egui's own memory).
@@ -36,6 +38,13 @@ pub struct Preferences {
     /// Files saved or opened lately, newest first.
     #[serde(default)]
     pub recent: Vec<std::path::PathBuf>,
+    /// Keep the timeline and the histograms as the run trains.
+    #[serde(default = "recording_default")]
+    pub record_history: bool,
+}
+
+fn recording_default() -> bool {
+    true
 }
 
 impl Default for Preferences {
@@ -48,6 +57,7 @@ impl Default for Preferences {
             dark_mode: true,
             views: super::views::default_views(),
             recent: Vec::new(),
+            record_history: true,
         }
     }
 }
@@ -120,6 +130,8 @@ pub struct BackpropLab {
     perf_log: Option<std::path::PathBuf>,
     egui_ctx: egui::Context,
     files: Files,
+    /// Runs pinned beside the live one; they outlive resets.
+    pins: Pins,
 }
 
 impl BackpropLab {
@@ -171,6 +183,7 @@ impl BackpropLab {
                 offer,
                 ..Files::default()
             },
+            pins: Pins::default(),
             preferences,
         };
         app.restart(app.active.clone());
@@ -187,6 +200,11 @@ impl BackpropLab {
 
     pub fn active_config(&self) -> &RunConfig {
         &self.active
+    }
+
+    /// The pinned runs.
+    pub fn pins(&self) -> &Pins {
+        &self.pins
     }
 
     /// The views' state (for tests: what the pointer reads, what is selected).
@@ -229,6 +247,7 @@ impl BackpropLab {
         match Worker::spawn_at(config.clone(), state, repaint) {
             Ok(worker) => {
                 worker.send(Command::SetSpeed(self.toolbar.speed));
+                worker.send(Command::SetRecording(self.preferences.record_history));
                 self.worker = Some(worker);
             }
             Err(error) => {
@@ -272,7 +291,47 @@ impl BackpropLab {
             Update::Refused {
                 change: Some(_), ..
             } => self.settings.answered(),
+            Update::Restored {
+                step,
+                settings,
+                why,
+                ..
+            } => self.restored(*step, *settings, *why),
             _ => {}
+        }
+    }
+
+    /// The trainer took up another state with `settings`: the panel and the config follow;
+    /// going back to the fork or resuming from a past step pins the part of the run left.
+    fn restored(&mut self, step: u64, settings: TrainSettings, why: Restore) {
+        let left = match why {
+            Restore::Fork { left } | Restore::Resume { left } => Some(left),
+            Restore::View { .. } | Restore::Present => None,
+        };
+        if let Some(left) = left.filter(|&left| left > step) {
+            let label = format!(
+                "{}, steps {step} to {left}",
+                describe(&self.active.settings, self.active.seed)
+            );
+            if let Err(message) = self.pins.add(Pin::from_run(label, &self.run, step)) {
+                self.run.alert = Some(Alert::Refused(format!(
+                    "the branch left was not pinned: {message}"
+                )));
+            }
+        }
+        self.active.settings = settings;
+        self.preferences.config.settings = settings;
+        self.settings.restarted(self.active.clone());
+    }
+
+    /// Pins the run's curves as they are.
+    fn pin_run(&mut self) {
+        let mut label = describe(&self.active.settings, self.active.seed);
+        if let Some(preset) = &self.active.preset {
+            label = format!("{preset}: {label}");
+        }
+        if let Err(message) = self.pins.add(Pin::from_run(label, &self.run, 0)) {
+            self.run.alert = Some(Alert::Refused(format!("not pinned: {message}")));
         }
     }
 
@@ -295,6 +354,9 @@ impl BackpropLab {
                 self.preferences.speed = speed;
                 self.command(Command::SetSpeed(speed));
             }
+            ToolbarAction::Pin => self.pin_run(),
+            ToolbarAction::Fork => self.command(Command::Fork),
+            ToolbarAction::BackToFork => self.command(Command::BackToFork),
         }
     }
 
@@ -336,6 +398,19 @@ impl BackpropLab {
             ViewAction::ChangeLoss(loss) => {
                 self.command(Command::Change(SettingChange::Loss(loss)));
                 self.settings.awaiting_answer();
+            }
+            ViewAction::Timeline(action) => self.timeline_action(action),
+        }
+    }
+
+    fn timeline_action(&mut self, action: TimelineAction) {
+        match action {
+            TimelineAction::View(step) => self.command(Command::ViewStep(step)),
+            TimelineAction::BackToPresent => self.command(Command::BackToPresent),
+            TimelineAction::ResumeHere => self.command(Command::ResumeHere),
+            TimelineAction::SetRecording(on) => {
+                self.preferences.record_history = on;
+                self.command(Command::SetRecording(on));
             }
         }
     }
@@ -457,6 +532,7 @@ impl BackpropLab {
     /// The error alert, then what the health watch said, then a finished run's summary.
     fn alerts_ui(&mut self, ui: &mut Ui) {
         self.alert_ui(ui);
+        self.viewing_ui(ui);
         for alert in self.run.health.clone() {
             let title = match alert {
                 HealthAlert::BlowUp { .. } => "The loss blew up: training paused",
@@ -477,6 +553,42 @@ impl BackpropLab {
                 None => {}
             }
         }
+    }
+
+    /// While a past step is on show: which, and the way back or on.
+    fn viewing_ui(&mut self, ui: &mut Ui) {
+        let Some(viewing) = self.run.viewing else {
+            return;
+        };
+        egui::Frame::new()
+            .fill(ui.visuals().faint_bg_color)
+            .stroke(egui::Stroke::new(1.5, palette::MARKER))
+            .inner_margin(6.0)
+            .corner_radius(4.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(
+                        RichText::new(format!("Viewing the past: {}", viewing.describe()))
+                            .strong()
+                            .color(palette::MARKER),
+                    );
+                    ui.label("Every view shows the network as it was then.");
+                    if ui.button("Back to now").clicked() {
+                        self.timeline_action(TimelineAction::BackToPresent);
+                    }
+                    if ui
+                        .button("Resume from here")
+                        .on_hover_text(
+                            "Go on training from this step; the later part becomes a pin",
+                        )
+                        .clicked()
+                    {
+                        self.timeline_action(TimelineAction::ResumeHere);
+                    }
+                });
+            });
+        ui.add_space(6.0);
     }
 
     fn alert_ui(&mut self, ui: &mut Ui) {
@@ -567,7 +679,11 @@ impl eframe::App for BackpropLab {
                 ui.heading(RichText::new("Backprop Lab").strong());
                 ui.separator();
                 let status = self.run.status;
-                if let Some(action) = self.toolbar.ui(ui, &status, ready) {
+                let comparison = Comparison {
+                    fork: self.run.fork.map(|(step, _)| step),
+                    pins_full: self.pins.is_full(),
+                };
+                if let Some(action) = self.toolbar.ui(ui, &status, ready, comparison) {
                     self.toolbar_action(action);
                 }
                 let (mean, max) = self.frame_times.last;
@@ -590,8 +706,11 @@ impl eframe::App for BackpropLab {
                     {
                         dark = !dark;
                     }
-                    ui.label(RichText::new(&frame).weak())
-                        .on_hover_text("Time to build the last second's frames");
+                    ui.add(
+                        egui::Label::new(RichText::new(&frame).weak())
+                            .wrap_mode(egui::TextWrapMode::Extend),
+                    )
+                    .on_hover_text("Time to build the last second's frames");
                 };
                 if ui.available_size_before_wrap().x >= room {
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), right);
@@ -653,6 +772,8 @@ impl eframe::App for BackpropLab {
                 &mut self.preferences.views,
                 &self.run,
                 snapshot.as_ref(),
+                &mut self.pins,
+                self.preferences.record_history,
             );
             for action in actions {
                 self.view_action(action);

@@ -10,12 +10,13 @@ use std::ops::RangeInclusive;
 
 use egui::{Color32, Id, Rangef, Rect, RichText, Stroke, TextStyle, Ui, Vec2, Vec2b};
 use egui_plot::{
-    AxisHints, GridMark, HoverPosition, Line, Plot, PlotPoint, PlotPoints, PlotResponse, PlotUi,
-    Points, VLine, uniform_grid_spacer,
+    AxisHints, GridMark, HoverPosition, Line, LineStyle, Plot, PlotPoint, PlotPoints, PlotResponse,
+    PlotUi, Points, VLine, uniform_grid_spacer,
 };
 use serde::{Deserialize, Serialize};
 
 use super::palette;
+use super::pins::Pins;
 use super::run_view::{Marker, RunView};
 use super::series::Point;
 
@@ -60,6 +61,9 @@ const LABEL_ROW_GAP: f32 = 1.0;
 const LABEL_EDGE_PAD: f32 = 2.0;
 /// The share of a plot's height that marker labels may cover.
 const LABEL_SHARE: f32 = 0.5;
+/// The pinned runs' training curves are dashed, their test curves dotted.
+const PIN_TRAIN_STYLE: LineStyle = LineStyle::Dashed { length: 8.0 };
+const PIN_TEST_STYLE: LineStyle = LineStyle::Dotted { spacing: 6.0 };
 /// How near its line the pointer must be to show a label that found no row.
 const HOVER_PX: f32 = 6.0;
 
@@ -177,7 +181,7 @@ impl CurvesPanel {
             .collect()
     }
 
-    pub fn ui(&mut self, ui: &mut Ui, run: &RunView) {
+    pub fn ui(&mut self, ui: &mut Ui, run: &RunView, pins: &Pins) {
         let best_accuracy = run
             .test_accuracy
             .points()
@@ -226,8 +230,8 @@ impl CurvesPanel {
                 reserve: spacing + legend_height + accuracy_height,
             };
             let rest = PlotHeight::Fill { reserve: 0.0 };
-            self.loss_ui(ui, run, loss_id, loss_height);
-            self.accuracy_ui(ui, run, accuracy_id, rest, zoomed);
+            self.loss_ui(ui, run, pins, loss_id, loss_height);
+            self.accuracy_ui(ui, run, pins, accuracy_id, rest, zoomed);
         } else {
             // too short for both at a readable height: they scroll rather than shrink
             egui::ScrollArea::vertical()
@@ -235,8 +239,8 @@ impl CurvesPanel {
                 .auto_shrink([false, false])
                 .show(ui, |ui| {
                     let height = PlotHeight::Scrolled(MIN_PLOT_HEIGHT);
-                    self.loss_ui(ui, run, loss_id, height);
-                    self.accuracy_ui(ui, run, accuracy_id, height, zoomed);
+                    self.loss_ui(ui, run, pins, loss_id, height);
+                    self.accuracy_ui(ui, run, pins, accuracy_id, height, zoomed);
                 });
         }
     }
@@ -293,7 +297,7 @@ impl CurvesPanel {
             .custom_y_axes(vec![y_axis])
     }
 
-    fn loss_ui(&self, ui: &mut Ui, run: &RunView, id: Id, height: PlotHeight) {
+    fn loss_ui(&self, ui: &mut Ui, run: &RunView, pins: &Pins, id: Id, height: PlotHeight) {
         let mut entries = Vec::new();
         if self.smoothing > 0.0 {
             entries.push(LegendEntry {
@@ -368,12 +372,37 @@ impl CurvesPanel {
                         .radius(2.5),
                 );
             }
-            self.marker_lines(plot_ui, run);
+            for pin in pins.pins().iter().filter(|p| p.visible) {
+                plot_ui.line(
+                    Line::new(
+                        pin.label.clone(),
+                        self.line_points(&pin.train_loss.smoothed(self.smoothing)),
+                    )
+                    .color(pin.color)
+                    .style(PIN_TRAIN_STYLE)
+                    .width(1.5),
+                );
+                plot_ui.line(
+                    Line::new(pin.label.clone(), self.line_points(pin.test_loss.points()))
+                        .color(pin.color)
+                        .style(PIN_TEST_STYLE)
+                        .width(1.5),
+                );
+            }
+            self.marker_lines(plot_ui, run, pins);
         });
         self.marker_labels_ui(ui, &response, run, LabelEdge::Top);
     }
 
-    fn accuracy_ui(&self, ui: &mut Ui, run: &RunView, id: Id, height: PlotHeight, zoomed: bool) {
+    fn accuracy_ui(
+        &self,
+        ui: &mut Ui,
+        run: &RunView,
+        pins: &Pins,
+        id: Id,
+        height: PlotHeight,
+        zoomed: bool,
+    ) {
         let hidden = legend_ui(
             ui,
             id,
@@ -473,20 +502,66 @@ impl CurvesPanel {
                         .width(2.0),
                 );
             }
-            self.marker_lines(plot_ui, run);
+            for pin in pins.pins().iter().filter(|p| p.visible) {
+                let points = |series: &[Point]| -> Vec<[f64; 2]> {
+                    series.iter().map(|p| [self.x(p), p.value]).collect()
+                };
+                plot_ui.line(
+                    Line::new(
+                        pin.label.clone(),
+                        PlotPoints::from(points(&pin.train_accuracy.smoothed(self.smoothing))),
+                    )
+                    .color(pin.color)
+                    .style(PIN_TRAIN_STYLE)
+                    .width(1.5),
+                );
+                plot_ui.line(
+                    Line::new(
+                        pin.label.clone(),
+                        PlotPoints::from(points(pin.test_accuracy.points())),
+                    )
+                    .color(pin.color)
+                    .style(PIN_TEST_STYLE)
+                    .width(1.5),
+                );
+            }
+            self.marker_lines(plot_ui, run, pins);
         });
         self.marker_labels_ui(ui, &response, run, LabelEdge::Bottom);
     }
 
     /// A vertical line at every setting change (the labels are painted over the plot after it,
     /// in screen space: [`Self::marker_labels_ui`]).
-    fn marker_lines(&self, plot_ui: &mut PlotUi<'_>, run: &RunView) {
+    /// The pins' markers are thin lines in their colours, and the step the timeline shows is
+    /// a cursor.
+    fn marker_lines(&self, plot_ui: &mut PlotUi<'_>, run: &RunView, pins: &Pins) {
         for marker in &run.markers {
             // unnamed, so that the hover label names no curve for it
             plot_ui.vline(
                 VLine::new("", self.marker_x(marker))
                     .color(palette::MARKER)
                     .width(1.5),
+            );
+        }
+        for pin in pins.pins().iter().filter(|p| p.visible) {
+            for marker in &pin.markers {
+                plot_ui.vline(
+                    VLine::new("", self.marker_x(marker))
+                        .color(pin.color.gamma_multiply(0.6))
+                        .style(PIN_TEST_STYLE)
+                        .width(1.0),
+                );
+            }
+        }
+        if let Some(viewing) = run.viewing {
+            let x = match self.x_axis {
+                XAxis::Steps => viewing.shown as f64,
+                XAxis::Epochs => viewing.epochs,
+            };
+            plot_ui.vline(
+                VLine::new(format!("viewing step {}", viewing.shown), x)
+                    .color(plot_ui.ctx().global_style().visuals.strong_text_color())
+                    .width(2.0),
             );
         }
     }

@@ -6,9 +6,11 @@ mod curves;
 pub mod file_dialog;
 mod layers_panel;
 mod palette;
+mod pins;
 mod run_view;
 mod series;
 mod settings_panel;
+mod timeline;
 mod toolbar;
 pub mod views;
 

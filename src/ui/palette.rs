@@ -14,6 +14,18 @@ pub const ALERT_BACKGROUND: Color32 = Color32::from_rgba_premultiplied(80, 16, 1
 /// Changes that wait for a reset.
 pub const PENDING: Color32 = Color32::from_rgb(230, 170, 40);
 
+/// Pinned runs on the curves, one colour each (none is the live run's blue or orange).
+pub const PINS: [Color32; 8] = [
+    Color32::from_rgb(52, 168, 83),
+    Color32::from_rgb(214, 72, 160),
+    Color32::from_rgb(0, 160, 170),
+    Color32::from_rgb(160, 110, 60),
+    Color32::from_rgb(150, 150, 150),
+    Color32::from_rgb(190, 190, 30),
+    Color32::from_rgb(230, 90, 80),
+    Color32::from_rgb(120, 120, 230),
+];
+
 /// The raw curve behind a smoothed one.
 pub fn faint(color: Color32) -> Color32 {
     color.gamma_multiply(0.25)

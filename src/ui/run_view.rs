@@ -45,6 +45,22 @@ pub struct Viewing {
 }
 
 impl Viewing {
+    /// "step 1,200 · epoch 3.40", and "(nearest kept to 1,234)" if another was asked for.
+    pub fn short(&self) -> String {
+        let mut text = format!(
+            "step {} · epoch {:.2}",
+            group_digits(self.shown as usize),
+            self.epochs
+        );
+        if self.requested != self.shown {
+            text += &format!(
+                " (nearest kept to {})",
+                group_digits(self.requested as usize)
+            );
+        }
+        text
+    }
+
     /// "step 1,200 (epoch 3.40)", and which step was asked for if another was kept.
     pub fn describe(&self) -> String {
         let mut text = format!(

@@ -137,6 +137,11 @@ impl Series {
         };
     }
 
+    /// Forgets the points before `step`.
+    pub fn keep_from(&mut self, step: f64) {
+        self.points.retain(|p| p.step >= step);
+    }
+
     pub fn points(&self) -> &[Point] {
         &self.points
     }

@@ -198,10 +198,13 @@ pub fn group_digits(n: usize) -> String {
 
 pub fn format_bytes(bytes: u64) -> String {
     let gib = bytes as f64 / f64::from(1u32 << 30);
+    let mib = bytes as f64 / f64::from(1u32 << 20);
     if gib >= 1.0 {
         format!("{gib:.1} GB")
+    } else if mib >= 1.0 {
+        format!("{mib:.0} MB")
     } else {
-        format!("{:.0} MB", bytes as f64 / f64::from(1u32 << 20))
+        format!("{:.0} KB", bytes as f64 / 1024.0)
     }
 }
 

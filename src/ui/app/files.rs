@@ -15,11 +15,8 @@ use crate::train::RunConfig;
 use crate::train::protocol::{Command, Probe, Update};
 use crate::train::state::TensorState;
 use crate::ui::file_dialog;
-use crate::ui::run_view::Marker;
-use crate::ui::series::Series;
+use crate::ui::pins::{Pin, describe};
 
-/// Points kept per curve (as `RunView` keeps them).
-const CURVE_CAPACITY: usize = 8192;
 /// Longest the window waits for the trainer's state when it closes.
 const EXIT_SAVE_WAIT: Duration = Duration::from_secs(5);
 /// The run kept when the window closes, in the app's data folder.
@@ -56,6 +53,8 @@ pub fn kind_of(bytes: &[u8], len: u64) -> Option<Kind> {
 pub enum Ask {
     SaveRun,
     Open,
+    /// A run file's curves, as a pin.
+    OpenPin,
     ExportModel,
     ExportCurves,
     /// A picture of the view with this id, as shown.
@@ -67,6 +66,7 @@ impl Ask {
         match self {
             Ask::SaveRun => "Save run as",
             Ask::Open => "Open a run, a model or a picture",
+            Ask::OpenPin => "Open a saved run as a pin",
             Ask::ExportModel => "Export model (safetensors)",
             Ask::ExportCurves => "Export curves as CSV",
             Ask::SaveViewPng(_) => "Save view as PNG",
@@ -103,6 +103,14 @@ impl BackpropLab {
         ui.menu_button("File", |ui| {
             if ui.button("Open…").clicked() {
                 self.ask(Ask::Open);
+                ui.close();
+            }
+            if ui
+                .button("Open run as pin…")
+                .on_hover_text("A saved run's curves beside this one, without its weights")
+                .clicked()
+            {
+                self.ask(Ask::OpenPin);
                 ui.close();
             }
             if ui.button("Save run   (Ctrl+S)").clicked() {
@@ -165,6 +173,7 @@ impl BackpropLab {
         let dialog = rfd::FileDialog::new().set_title(ask.title());
         let path = match ask {
             Ask::Open => dialog.pick_file(),
+            Ask::OpenPin => dialog.add_filter("Run", &["json"]).pick_file(),
             Ask::SaveRun => dialog.add_filter("Run", &["json"]).save_file(),
             Ask::ExportModel => dialog
                 .add_filter("safetensors", &["safetensors"])
@@ -180,6 +189,7 @@ impl BackpropLab {
     fn answer(&mut self, ask: Ask, path: PathBuf) {
         match ask {
             Ask::Open => self.open_path(&path),
+            Ask::OpenPin => self.open_pin(&path),
             Ask::SaveRun => self.save_run_to(path),
             Ask::ExportModel => self.export_model(&path),
             Ask::ExportCurves => self.export_curves(&path),
@@ -225,6 +235,10 @@ impl BackpropLab {
     /// Asks the trainer for its state; the file is written when it arrives.
     pub fn save_run_to(&mut self, path: PathBuf) {
         self.files.pending = Some(path);
+        if self.run.viewing.is_some() {
+            // the run is its present, not the past step on show
+            self.command(Command::BackToPresent);
+        }
         self.command(Command::SaveState);
     }
 
@@ -329,20 +343,45 @@ impl BackpropLab {
         Ok(format!("Opened {} at step {step}", path.display()))
     }
 
+    /// A run file's curves and markers as a pin (its weights are not taken up).
+    pub fn open_pin(&mut self, path: &Path) {
+        let pinned = RunFile::load(path)
+            .map_err(|e| e.to_string())
+            .and_then(|run| {
+                let history = run.history.ok_or(
+                    "it holds no curves (the command line saves the state alone): open it \
+                     with Open… to go on training it instead",
+                )?;
+                let name = path
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                let label = format!(
+                    "{name}: {}",
+                    describe(&run.trainer.settings, run.config.seed)
+                );
+                self.pins.add(Pin::from_history(label.clone(), &history))?;
+                Ok(label)
+            });
+        self.files.note = Some(match pinned {
+            Ok(label) => {
+                self.remember(path);
+                (true, format!("Pinned {label}"))
+            }
+            Err(message) => (
+                false,
+                format!("{} was not pinned: {message}", path.display()),
+            ),
+        });
+    }
+
     fn restore_history(&mut self, history: RunHistory) {
-        self.run.train_loss = Series::from_record(CURVE_CAPACITY, &history.train_loss);
-        self.run.train_accuracy = Series::from_record(CURVE_CAPACITY, &history.train_accuracy);
-        self.run.test_loss = Series::from_record(CURVE_CAPACITY, &history.test_loss);
-        self.run.test_accuracy = Series::from_record(CURVE_CAPACITY, &history.test_accuracy);
-        self.run.markers = history
-            .markers
-            .into_iter()
-            .map(|m| Marker {
-                step: m.step,
-                epochs: m.epochs,
-                label: m.label,
-            })
-            .collect();
+        // the same curves and markers a pin of the file would hold
+        let saved = Pin::from_history(String::new(), &history);
+        self.run.train_loss = saved.train_loss;
+        self.run.train_accuracy = saved.train_accuracy;
+        self.run.test_loss = saved.test_loss;
+        self.run.test_accuracy = saved.test_accuracy;
+        self.run.markers = saved.markers;
         if let Some(probe) = history.probe {
             self.command(Command::SetProbe(Probe {
                 input: probe.input.into(),
@@ -462,6 +501,9 @@ impl BackpropLab {
         let path = self.files.kept_run.clone().ok_or("no data folder")?;
         let describe = |e: std::io::Error| format!("{}: {e}", path.display());
         let worker = self.worker.as_ref().ok_or("no run")?;
+        if self.run.viewing.is_some() {
+            worker.send(Command::BackToPresent);
+        }
         if !worker.send(Command::SaveState) {
             return Err("the trainer is not running".into());
         }

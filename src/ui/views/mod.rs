@@ -12,6 +12,7 @@ mod gallery;
 mod graph;
 mod graph_layout;
 pub mod heat;
+mod histograms;
 mod predictions;
 mod step_text;
 mod step_through;
@@ -29,13 +30,16 @@ pub use curves::CurvesView;
 pub use draw::{BRUSH, DrawView, RASTER_SIDE, Source, rasterize};
 pub use gallery::GalleryView;
 pub use graph::{GraphReadout, GraphView, PlacedNode};
+pub use histograms::HistogramsView;
 pub use predictions::TestImages;
 pub use step_text::{Block, Selection, explain, num, plain_text};
 pub use step_through::{StepCursor, StepThroughView};
 pub use weights::{Layout, Quantity, WeightReadout, WeightsView};
 
 use super::curves::CurvesPanel;
+use super::pins::Pins;
 use super::run_view::RunView;
+use super::timeline::TimelineAction;
 use crate::nn::Loss;
 use crate::train::protocol::{Probe, RunInfo, Snapshot, StepSource};
 
@@ -73,6 +77,10 @@ pub struct ViewContext<'a> {
     pub step: &'a mut StepCursor,
     /// What the views ask the app to do.
     pub actions: &'a mut Vec<ViewAction>,
+    /// The pinned runs the curves show beside the live one.
+    pub pins: &'a mut Pins,
+    /// Whether the timeline and histograms are being recorded.
+    pub recording: bool,
 }
 
 impl ViewContext<'_> {
@@ -92,6 +100,7 @@ fn registry() -> Vec<Box<dyn View>> {
         Box::new(GalleryView::default()),
         Box::new(DrawView::default()),
         Box::new(StepThroughView::default()),
+        Box::new(HistogramsView::default()),
         Box::new(CodeView::default()),
     ]
 }
@@ -125,6 +134,8 @@ pub enum ViewAction {
     AbandonStep,
     /// The step-through's loss phase switches the run's loss.
     ChangeLoss(Loss),
+    /// The timeline: view a past step, back to now, resume, record or not.
+    Timeline(TimelineAction),
 }
 
 /// All views with their state; the app owns one.
@@ -231,6 +242,8 @@ impl Views {
         shown: &mut Vec<String>,
         run: &RunView,
         snapshot: Option<&Arc<Snapshot>>,
+        pins: &mut Pins,
+        recording: bool,
     ) -> Vec<ViewAction> {
         let info = run.info.as_ref();
         self.toggles_ui(ui, shown, info);
@@ -270,6 +283,8 @@ impl Views {
             images: &mut self.images,
             step: &mut self.step,
             actions: &mut actions,
+            pins,
+            recording,
         };
         self.tiles.clear();
         self.viewport = area;

@@ -6,7 +6,7 @@ mod curves;
 pub mod file_dialog;
 mod layers_panel;
 mod palette;
-mod pins;
+pub mod pins;
 mod run_view;
 mod series;
 mod settings_panel;

@@ -174,7 +174,7 @@ pub fn pins_ui(ui: &mut Ui, pins: &mut Pins, renaming: &mut Option<(usize, Strin
                 }
                 continue;
             }
-            let mut name = RichText::new(format!("━ {}", pin.label)).color(pin.color);
+            let mut name = RichText::new(format!("— {}", pin.label)).color(pin.color);
             if !pin.visible {
                 name = name.strikethrough().weak();
             }

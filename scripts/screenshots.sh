@@ -176,3 +176,38 @@ if wanted continue; then
   app=$!
   sleep 4; snap continue
 fi
+
+# spiral from one fork: SGD (0.03) for 60 epochs, Back to the fork, Adam at the same rate for 60
+# epochs; the SGD branch is a pin (Fork here at 429,111 and Back to the fork at 565,200 in the
+# curves view, below the run-finished banner; Adam at 281,496)
+fork_sgd_adam() {
+  start spiral curves,boundary --optimizer sgd --lr 0.03 --epochs 60
+  click 429 111
+  sleep 0.5; click 223 18
+  sleep 5; click 565 200
+  sleep 1; click 281 496
+  sleep 1; click 223 18
+  sleep 5
+}
+if wanted fork-sgd-adam; then
+  fork_sgd_adam
+  snap fork-sgd-adam
+fi
+
+# ...then the timeline's handle (866,652) dragged back to about step 400: the decision boundary
+# as it was there
+if wanted timeline-back; then
+  fork_sgd_adam
+  # slowly, a frame or more per move, so that the window sees a drag
+  xdotool mousemove 866 652 mousedown 1
+  for x in 800 700 600 520 460; do sleep 0.3; xdotool mousemove "$x" 652; done
+  sleep 0.5; xdotool mouseup 1
+  sleep 2; snap timeline-back
+fi
+
+# mnist-mlp's hidden layer: its weights' distribution over the run, TensorBoard-style
+if wanted histograms; then
+  start mnist-mlp curves,histograms --play --epochs 1000
+  sleep 30; snap histograms
+fi
+

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use backprop_lab::train::{Preset, RunConfig};
 use backprop_lab::ui::{BackpropLab, Launch, Series};
-use egui_kittest::Harness;
 use egui::accesskit::Role;
+use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -153,11 +153,7 @@ fn the_timeline_views_a_past_step_and_resuming_pins_the_later_part() {
         .find(|(id, _)| *id == "curves")
         .map(|(_, rect)| *rect)
         .expect("the curves tile");
-    let track_y = harness
-        .get_by_label_contains("states kept")
-        .rect()
-        .top()
-        - 14.0;
+    let track_y = harness.get_by_label_contains("states kept").rect().top() - 14.0;
     let start = egui::Pos2::new(handle.right() - 10.0, track_y);
     let end = egui::Pos2::new(handle.left() + 2.0, track_y);
     harness.drag_at(start);

@@ -195,12 +195,21 @@ fn a_rewound_kept_step_is_the_command_lines_run_at_that_step_and_resumes_as_it_d
     }
     assert!(summary.bytes <= summary.budget);
 
-    // a step that was not kept shows the nearest kept one, and says which was asked
-    run.send(Command::ViewStep(ends[1] + 1));
+    // a step that was not kept (here: one not trained yet) shows the nearest kept one, and
+    // says which was asked
+    run.send(Command::ViewStep(ends[2] + 1000));
     let viewed = run.until("the view", |u| matches!(u, Update::Restored { .. }));
     assert!(
         matches!(viewed, Update::Restored { step, why: Restore::View { requested }, .. }
-            if step == ends[1] && requested == ends[1] + 1),
+            if step == ends[2] && requested == ends[2] + 1000),
+        "{viewed:?}"
+    );
+    // the end of epoch 2, kept exactly
+    run.send(Command::ViewStep(ends[1]));
+    let viewed = run.until("the view", |u| matches!(u, Update::Restored { .. }));
+    assert!(
+        matches!(viewed, Update::Restored { step, why: Restore::View { requested }, .. }
+            if step == ends[1] && requested == ends[1]),
         "{viewed:?}"
     );
     run.until(

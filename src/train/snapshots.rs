@@ -82,6 +82,11 @@ impl SnapshotMaker {
         self.past = past;
     }
 
+    /// A batch was trained: its gradients are the network's now.
+    pub fn trained(&mut self) {
+        self.past = false;
+    }
+
     /// Call before a batch whose update the next snapshot shows: keeps the weights before it.
     pub fn before_recorded_batch(&mut self, trainer: &Trainer) {
         self.copy.copy_params_from(trainer.network());

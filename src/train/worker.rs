@@ -44,7 +44,7 @@ const EPOCH_END_INTERVAL: Duration = Duration::from_millis(50);
 /// one took (so that keeping costs training about 1%), and within these bounds; while paused,
 /// at every step.
 const KEEP_SPACING: u32 = 100;
-const KEEP_INTERVAL: (Duration, Duration) = (Duration::from_millis(10), Duration::from_secs(1));
+const KEEP_INTERVAL: (Duration, Duration) = (Duration::from_millis(1), Duration::from_secs(1));
 /// How often, at most, the histograms are taken while running (while paused: at every step).
 const HISTOGRAM_INTERVAL: Duration = Duration::from_millis(250);
 /// Capacity of the command and update channels.
@@ -769,6 +769,8 @@ impl Session<'_> {
         self.training_secs += started.elapsed().as_secs_f64();
         match result {
             Ok(report) => {
+                // the gradients shown are this batch's again
+                self.snapshots.trained();
                 if record_update {
                     self.snapshots
                         .after_recorded_batch(&self.trainer, report.step);

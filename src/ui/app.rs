@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 use super::curves::CurvesPanel;
 use super::layers_panel::LayersPanel;
 use super::palette;
-use super::pins::{Pin, Pins, describe};
+use super::pins::{CompareAction, Pin, Pins, describe};
 use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
 use super::timeline::TimelineAction;
-use super::toolbar::{Comparison, Toolbar, ToolbarAction};
+use super::toolbar::{Toolbar, ToolbarAction};
 use super::views::{DrawView, ViewAction, Views};
 use crate::train::SettingChange;
 use crate::train::health::HealthAlert;
@@ -202,6 +202,11 @@ impl BackpropLab {
         &self.active
     }
 
+    /// Records the timeline and the histograms, or stops (the Record switch under the curves).
+    pub fn set_recording(&mut self, on: bool) {
+        self.timeline_action(TimelineAction::SetRecording(on));
+    }
+
     /// The pinned runs.
     pub fn pins(&self) -> &Pins {
         &self.pins
@@ -354,9 +359,6 @@ impl BackpropLab {
                 self.preferences.speed = speed;
                 self.command(Command::SetSpeed(speed));
             }
-            ToolbarAction::Pin => self.pin_run(),
-            ToolbarAction::Fork => self.command(Command::Fork),
-            ToolbarAction::BackToFork => self.command(Command::BackToFork),
         }
     }
 
@@ -400,6 +402,9 @@ impl BackpropLab {
                 self.settings.awaiting_answer();
             }
             ViewAction::Timeline(action) => self.timeline_action(action),
+            ViewAction::Compare(CompareAction::Pin) => self.pin_run(),
+            ViewAction::Compare(CompareAction::Fork) => self.command(Command::Fork),
+            ViewAction::Compare(CompareAction::BackToFork) => self.command(Command::BackToFork),
         }
     }
 
@@ -679,11 +684,7 @@ impl eframe::App for BackpropLab {
                 ui.heading(RichText::new("Backprop Lab").strong());
                 ui.separator();
                 let status = self.run.status;
-                let comparison = Comparison {
-                    fork: self.run.fork.map(|(step, _)| step),
-                    pins_full: self.pins.is_full(),
-                };
-                if let Some(action) = self.toolbar.ui(ui, &status, ready, comparison) {
+                if let Some(action) = self.toolbar.ui(ui, &status, ready) {
                     self.toolbar_action(action);
                 }
                 let (mean, max) = self.frame_times.last;

@@ -150,60 +150,129 @@ impl Pins {
     }
 }
 
-/// The pins as a row of names above the curves, each in its colour: a click hides or shows
-/// it, a right-click renames or removes it. `renaming` is the pin being renamed and its text.
-pub fn pins_ui(ui: &mut Ui, pins: &mut Pins, renaming: &mut Option<(usize, String)>) {
-    if pins.pins.is_empty() {
-        return;
-    }
+/// What the comparison row asks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CompareAction {
+    /// Keep the run's curves as a reference beside the next runs.
+    Pin,
+    /// Keep the run's exact state as the fork.
+    Fork,
+    BackToFork,
+}
+
+/// The row above the curves: Pin, Fork here and Back to the fork, then the pins' names, each
+/// in its colour: a click hides or shows it, a right-click renames or removes it. `fork` is the
+/// fork's step, if there is one; `renaming` the pin being renamed and its text.
+pub fn compare_ui(
+    ui: &mut Ui,
+    pins: &mut Pins,
+    fork: Option<u64>,
+    renaming: &mut Option<(usize, String)>,
+) -> Option<CompareAction> {
+    let mut action = None;
     let mut remove = None;
     ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("Pinned:").weak());
+        action = buttons_ui(ui, pins.is_full(), fork);
         for (index, pin) in pins.pins.iter_mut().enumerate() {
-            if let Some((at, text)) = renaming
-                && *at == index
-            {
-                let edit = ui.add(egui::TextEdit::singleline(text).desired_width(180.0));
-                edit.request_focus();
-                if edit.lost_focus() {
-                    let entered = ui.input(|i| !i.key_pressed(egui::Key::Escape));
-                    if entered && !text.trim().is_empty() {
-                        pin.label = text.trim().to_string();
-                    }
-                    *renaming = None;
-                }
-                continue;
+            if pin_ui(ui, pin, index, renaming) {
+                remove = Some(index);
             }
-            let mut name = RichText::new(format!("— {}", pin.label)).color(pin.color);
-            if !pin.visible {
-                name = name.strikethrough().weak();
-            }
-            let response = ui
-                .selectable_label(pin.visible, name)
-                .on_hover_text(format!(
-                    "{}: dashed, the training loss and accuracy; dotted, the test ones. Click to \
-                 hide or show; right-click to rename or remove",
-                    pin.label
-                ));
-            if response.clicked() {
-                pin.visible = !pin.visible;
-            }
-            response.context_menu(|ui| {
-                if ui.button("Rename…").clicked() {
-                    *renaming = Some((index, pin.label.clone()));
-                    ui.close();
-                }
-                if ui.button("Remove").clicked() {
-                    remove = Some(index);
-                    ui.close();
-                }
-            });
         }
     });
     if let Some(index) = remove {
         pins.remove(index);
         *renaming = None;
     }
+    action
+}
+
+fn buttons_ui(ui: &mut Ui, full: bool, fork: Option<u64>) -> Option<CompareAction> {
+    let mut action = None;
+    if ui
+        .add_enabled(!full, egui::Button::new("Pin"))
+        .on_hover_text(
+            "Keep this run's curves beside the next runs, through Reset and preset changes \
+             (up to 8)",
+        )
+        .on_disabled_hover_text("8 runs are pinned: remove one (right-click its name)")
+        .clicked()
+    {
+        action = Some(CompareAction::Pin);
+    }
+    if ui
+        .button("Fork here")
+        .on_hover_text(
+            "Keep the run's exact state (weights, optimizer state, data order): Back to the \
+             fork returns to it, e.g. to try another optimizer from the same weights",
+        )
+        .clicked()
+    {
+        action = Some(CompareAction::Fork);
+    }
+    let back = match fork {
+        Some(step) => format!("Back to the fork (step {step})"),
+        None => "Back to the fork".to_string(),
+    };
+    if ui
+        .add_enabled(fork.is_some(), egui::Button::new(back))
+        .on_hover_text(
+            "Return to the fork's exact state; the branch you leave becomes a pin on the curves",
+        )
+        .on_disabled_hover_text("Press Fork here first")
+        .clicked()
+    {
+        action = Some(CompareAction::BackToFork);
+    }
+    action
+}
+
+/// One pin's name (or the field renaming it); true if it is to be removed.
+fn pin_ui(
+    ui: &mut Ui,
+    pin: &mut Pin,
+    index: usize,
+    renaming: &mut Option<(usize, String)>,
+) -> bool {
+    if let Some((at, text)) = renaming
+        && *at == index
+    {
+        let edit = ui.add(egui::TextEdit::singleline(text).desired_width(180.0));
+        edit.request_focus();
+        if edit.lost_focus() {
+            let entered = ui.input(|i| !i.key_pressed(egui::Key::Escape));
+            if entered && !text.trim().is_empty() {
+                pin.label = text.trim().to_string();
+            }
+            *renaming = None;
+        }
+        return false;
+    }
+    let mut name = RichText::new(format!("— {}", pin.label)).color(pin.color);
+    if !pin.visible {
+        name = name.strikethrough().weak();
+    }
+    let response = ui
+        .selectable_label(pin.visible, name)
+        .on_hover_text(format!(
+            "Pinned: {}. Dashed, its training loss and accuracy; dotted, its test ones. Click to \
+         hide or show; right-click to rename or remove",
+            pin.label
+        ));
+    if response.clicked() {
+        pin.visible = !pin.visible;
+    }
+    let mut remove = false;
+    response.context_menu(|ui| {
+        if ui.button("Rename…").clicked() {
+            *renaming = Some((index, pin.label.clone()));
+            ui.close();
+        }
+        if ui.button("Remove").clicked() {
+            remove = true;
+            ui.close();
+        }
+    });
+    remove
 }
 
 #[cfg(test)]

@@ -147,17 +147,19 @@ impl Timeline {
             } else if summary.kept.is_empty() {
                 "Nothing kept yet".to_string()
             } else {
+                let n = summary.kept.len();
                 format!(
-                    "{} states kept · {} of {}",
-                    group_digits(summary.kept.len()),
+                    "{} state{} kept · {} of {}",
+                    group_digits(n),
+                    if n == 1 { "" } else { "s" },
                     format_bytes(summary.bytes as u64),
                     format_bytes(summary.budget as u64)
                 )
             };
             ui.label(RichText::new(text).weak()).on_hover_text(
-                "The run's exact state is kept every half second while it trains and at every \
-                 step while paused; older states are thinned out so that the memory they take \
-                 never passes the budget",
+                "The run's exact state is kept as often as costs about 1% of training time \
+                 (at least once a second) and at every step while paused; older states are \
+                 thinned out so that the memory they take never passes the budget",
             );
         }
         let mut on = recording;

@@ -14,19 +14,6 @@ pub enum ToolbarAction {
     StepThrough,
     Reset,
     SetSpeed(Speed),
-    /// Keep the run's curves as a reference beside the next runs.
-    Pin,
-    Fork,
-    BackToFork,
-}
-
-/// What the comparison buttons need to know.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Comparison {
-    /// The fork's step, if there is one.
-    pub fork: Option<u64>,
-    /// No room for another pin.
-    pub pins_full: bool,
 }
 
 /// The toolbar's own state: the throttle the slider shows when "full speed" is off.
@@ -48,13 +35,7 @@ impl Toolbar {
     }
 
     /// The controls and the status, added to `ui`'s row (which wraps when the window is narrow).
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        status: &Status,
-        ready: bool,
-        comparison: Comparison,
-    ) -> Option<ToolbarAction> {
+    pub fn ui(&mut self, ui: &mut Ui, status: &Status, ready: bool) -> Option<ToolbarAction> {
         let mut action = None;
         {
             ui.add_enabled_ui(ready, |ui| {
@@ -98,10 +79,6 @@ impl Toolbar {
                 .clicked()
             {
                 action = Some(ToolbarAction::Reset);
-            }
-            ui.separator();
-            if let Some(chosen) = comparison_ui(ui, ready, comparison) {
-                action = Some(chosen);
             }
             ui.separator();
             let mut full = self.speed == Speed::Full;
@@ -149,46 +126,6 @@ impl Toolbar {
         }
         action
     }
-}
-
-/// Pin, Fork here and Back to the fork.
-fn comparison_ui(ui: &mut Ui, ready: bool, comparison: Comparison) -> Option<ToolbarAction> {
-    let mut action = None;
-    let pin = ui
-        .add_enabled(ready && !comparison.pins_full, egui::Button::new("Pin"))
-        .on_hover_text(
-            "Keep this run's curves beside the next runs, through Reset and preset changes \
-             (up to 8)",
-        )
-        .on_disabled_hover_text("8 runs are pinned: remove one (right-click its name)");
-    if pin.clicked() {
-        action = Some(ToolbarAction::Pin);
-    }
-    if ui
-        .add_enabled(ready, egui::Button::new("Fork here"))
-        .on_hover_text(
-            "Keep the run's exact state (weights, optimizer state, data order): Back to the \
-             fork returns to it, e.g. to try another optimizer from the same weights",
-        )
-        .clicked()
-    {
-        action = Some(ToolbarAction::Fork);
-    }
-    let back = match comparison.fork {
-        Some(step) => format!("Back to the fork (step {step})"),
-        None => "Back to the fork".to_string(),
-    };
-    if ui
-        .add_enabled(ready && comparison.fork.is_some(), egui::Button::new(back))
-        .on_hover_text(
-            "Return to the fork's exact state; the branch you leave becomes a pin on the curves",
-        )
-        .on_disabled_hover_text("Press Fork here first")
-        .clicked()
-    {
-        action = Some(ToolbarAction::BackToFork);
-    }
-    action
 }
 
 fn format_rate(rate: f64) -> String {

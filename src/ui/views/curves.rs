@@ -5,7 +5,7 @@ use egui::{Ui, UiBuilder, Vec2};
 
 use super::{View, ViewAction, ViewContext};
 use crate::ui::curves::CurvesPanel;
-use crate::ui::pins::pins_ui;
+use crate::ui::pins::compare_ui;
 use crate::ui::timeline::Timeline;
 
 /// The timeline's height below the plots until it has been measured: its track and one line.
@@ -42,7 +42,10 @@ impl View for CurvesView {
     }
 
     fn ui(&mut self, ui: &mut Ui, ctx: &mut ViewContext<'_>) {
-        pins_ui(ui, ctx.pins, &mut self.renaming);
+        let fork = ctx.run.fork.map(|(step, _)| step);
+        if let Some(action) = compare_ui(ui, ctx.pins, fork, &mut self.renaming) {
+            ctx.actions.push(ViewAction::Compare(action));
+        }
         let timeline_height = self.timeline_height.unwrap_or(TIMELINE_HEIGHT);
         let plots = Vec2::new(
             ui.available_width(),

@@ -14,7 +14,7 @@ use crate::ui::curves::short_number;
 use crate::ui::palette;
 
 /// What the view says before the first frame.
-const EMPTY: &str = "No histograms yet: they are recorded as the run trains (every half second, \
+const EMPTY: &str = "No histograms yet: they are recorded as the run trains (four times a second, \
                      and at every step while paused).";
 /// The smallest area the plot is drawn in (with its labels); a smaller tile clips it.
 const MIN_AREA: Vec2 = Vec2::new(160.0, 110.0);
@@ -41,6 +41,8 @@ pub struct HistogramsView {
     pub layer: usize,
     pub quantity: Quantity,
     hover: Option<String>,
+    /// The user picked the layer; until then it is the first layer with weights.
+    chosen: bool,
 }
 
 impl HistogramsView {
@@ -58,7 +60,12 @@ impl HistogramsView {
                 .selected_text(format!("{}: {selected}", self.layer))
                 .show_ui(ui, |ui| {
                     for (i, name) in names.iter().enumerate() {
-                        ui.selectable_value(&mut self.layer, i, format!("{i}: {name}"));
+                        if ui
+                            .selectable_value(&mut self.layer, i, format!("{i}: {name}"))
+                            .clicked()
+                        {
+                            self.chosen = true;
+                        }
                     }
                 })
                 .response
@@ -148,6 +155,13 @@ impl View for HistogramsView {
         if layers == 0 {
             ui.label("This network has no layers to show.");
             return;
+        }
+        if !self.chosen {
+            self.layer = newest
+                .layers
+                .iter()
+                .position(|layer| layer.weight.is_some())
+                .unwrap_or(0);
         }
         self.layer = self.layer.min(layers - 1);
         let names: Vec<String> = (0..layers).map(|i| layer_name(ctx.snapshot, i)).collect();

@@ -37,7 +37,7 @@ pub use step_through::{StepCursor, StepThroughView};
 pub use weights::{Layout, Quantity, WeightReadout, WeightsView};
 
 use super::curves::CurvesPanel;
-use super::pins::Pins;
+use super::pins::{CompareAction, Pins};
 use super::run_view::RunView;
 use super::timeline::TimelineAction;
 use crate::nn::Loss;
@@ -136,6 +136,8 @@ pub enum ViewAction {
     ChangeLoss(Loss),
     /// The timeline: view a past step, back to now, resume, record or not.
     Timeline(TimelineAction),
+    /// Pin, fork, back to the fork.
+    Compare(CompareAction),
 }
 
 /// All views with their state; the app owns one.

@@ -201,6 +201,18 @@ fn a_saved_run_opens_as_a_pin_and_a_bad_one_says_why() {
     // the run itself is untouched: still the fresh one
     assert_eq!(snapshot_step(harness.state()), Some(0));
 
+    // a run saved by the command line holds no curves: it says so
+    let bare = dir.path().join("bare.json");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_backprop-lab"))
+        .args(["train", "--preset", "xor", "--epochs", "2", "--save-run"])
+        .arg(&bare)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success());
+    harness.state_mut().open_pin(&bare);
+    harness.run_steps(2);
+    harness.get_by_label_contains("bare.json was not pinned: it holds no curves");
+
     let corrupt = dir.path().join("corrupt.json");
     std::fs::write(&corrupt, "{\"format\":\"backprop-lab-run\",").expect("written");
     harness.state_mut().open_pin(&corrupt);

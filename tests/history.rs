@@ -342,3 +342,49 @@ fn histograms_count_the_snapshots_own_weights_gradients_and_activations() {
     }
     assert!(checked >= 7, "{checked} histograms checked");
 }
+
+#[test]
+fn back_to_a_fork_never_made_is_refused_and_recording_off_keeps_nothing_new() {
+    let mut run = Run::start(config("xor"));
+    run.until("ready", |u| matches!(u, Update::Ready(_)));
+    run.send(Command::SetRecording(false));
+    let start = run.updates.len();
+    step(&mut run, 3);
+    run.send(Command::BackToFork);
+    let refused = run.until("a refusal", |u| matches!(u, Update::Refused { .. }));
+    assert!(format!("{refused:?}").contains("no fork"), "{refused:?}");
+    // no state nor histogram recorded since: only the start, kept before recording stopped
+    assert!(!run.updates[start..].iter().any(|u| matches!(
+        u,
+        Update::Histograms(_) | Update::Restored { .. }
+    ) || matches!(u, Update::Timeline(t) if t.latest() != Some(0))));
+    // viewing step 1 shows the nearest kept (the start: 3, the present, is further) and says
+    // which was asked
+    run.send(Command::ViewStep(1));
+    let viewed = run.until("the view", |u| matches!(u, Update::Restored { .. }));
+    assert!(
+        matches!(
+            viewed,
+            Update::Restored {
+                step: 0,
+                why: Restore::View { requested: 1 },
+                ..
+            }
+        ),
+        "{viewed:?}"
+    );
+    // and back to the present exactly: step 3
+    run.send(Command::BackToPresent);
+    let back = run.until("the present", |u| matches!(u, Update::Restored { .. }));
+    assert!(
+        matches!(
+            back,
+            Update::Restored {
+                step: 3,
+                why: Restore::Present,
+                ..
+            }
+        ),
+        "{back:?}"
+    );
+}

@@ -324,9 +324,9 @@ impl BackpropLab {
                 )));
             }
         }
+        // (the panel shows the active settings from the next frame on, draft edits kept)
         self.active.settings = settings;
         self.preferences.config.settings = settings;
-        self.settings.restarted(self.active.clone());
     }
 
     /// Pins the run's curves as they are.

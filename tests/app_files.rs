@@ -4,50 +4,22 @@
 //! changes nothing; the Code view follows the layers.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use backprop_lab::io::load_any;
 use backprop_lab::nn::Optimizer;
 use backprop_lab::train::{Preset, RunConfig, SettingChange};
 use backprop_lab::ui::views::CodeView;
 use backprop_lab::ui::{BackpropLab, Launch};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-type App = Harness<'static, BackpropLab>;
+#[path = "common/app_harness.rs"]
+mod app_harness;
+use app_harness::{App, launch, snapshot_step, step_until};
 
 fn spiral() -> RunConfig {
     let mut config = RunConfig::from_preset(&Preset::named("spiral").expect("spiral"), 42);
     config.epochs = None;
     config
-}
-
-fn launch(launch: Launch) -> App {
-    let mut harness = Harness::builder()
-        .with_size([1440.0, 900.0])
-        .build_eframe(move |cc| BackpropLab::new(cc, launch));
-    step_until(&mut harness, "the trainer is ready", |app| {
-        app.run_view().info.is_some() && snapshot_step(app).is_some()
-    });
-    harness
-}
-
-fn snapshot_step(app: &BackpropLab) -> Option<u64> {
-    app.worker().and_then(|w| w.snapshot()).map(|s| s.step)
-}
-
-fn step_until(harness: &mut App, what: &str, done: impl Fn(&BackpropLab) -> bool) {
-    let started = Instant::now();
-    harness.step();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < TIMEOUT,
-            "timed out waiting until {what}"
-        );
-        harness.step();
-    }
 }
 
 /// `n` Steps through the toolbar; waits until the last one's loss has arrived.

@@ -4,17 +4,14 @@
 //! from here" pins the later part, a saved run opens as a pin (and a bad one says why), and the
 //! histograms view draws the recorded frames.
 
-use std::time::{Duration, Instant};
-
 use backprop_lab::train::{Preset, RunConfig};
-use backprop_lab::ui::{BackpropLab, Launch, Series};
+use backprop_lab::ui::{Launch, Series};
 use egui::accesskit::Role;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
-const TIMEOUT: Duration = Duration::from_secs(60);
-
-type App = Harness<'static, BackpropLab>;
+#[path = "common/app_harness.rs"]
+mod app_harness;
+use app_harness::{App, snapshot_step, step_until};
 
 fn launch(preset: &str, views: &[&str]) -> App {
     let mut config = RunConfig::from_preset(&Preset::named(preset).expect("a preset"), 42);
@@ -24,29 +21,7 @@ fn launch(preset: &str, views: &[&str]) -> App {
         views: Some(views.iter().map(|v| v.to_string()).collect()),
         ..Launch::default()
     };
-    let mut harness = Harness::builder()
-        .with_size([1440.0, 900.0])
-        .build_eframe(move |cc| BackpropLab::new(cc, launch));
-    step_until(&mut harness, "the trainer is ready", |app| {
-        app.run_view().info.is_some() && snapshot_step(app).is_some()
-    });
-    harness
-}
-
-fn snapshot_step(app: &BackpropLab) -> Option<u64> {
-    app.worker().and_then(|w| w.snapshot()).map(|s| s.step)
-}
-
-fn step_until(harness: &mut App, what: &str, done: impl Fn(&BackpropLab) -> bool) {
-    let started = Instant::now();
-    harness.step();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < TIMEOUT,
-            "timed out waiting until {what}"
-        );
-        harness.step();
-    }
+    app_harness::launch(launch)
 }
 
 /// `n` Steps through the toolbar; waits until the last one's loss and timeline state arrived.

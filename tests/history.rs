@@ -48,7 +48,12 @@ fn cli_losses(args: &[&str]) -> Vec<(u64, u32)> {
 
 /// Every loss the worker sent after the first `from` updates, as (step, bits).
 fn losses(run: &Run, from: usize) -> Vec<(u64, u32)> {
-    run.updates[from..]
+    losses_of(&run.updates[from..])
+}
+
+/// Every loss in `updates`, as (step, bits).
+fn losses_of(updates: &[Update]) -> Vec<(u64, u32)> {
+    updates
         .iter()
         .filter_map(|u| match u {
             Update::Losses(points) => Some(points.clone()),
@@ -386,5 +391,61 @@ fn back_to_a_fork_never_made_is_refused_and_recording_off_keeps_nothing_new() {
             }
         ),
         "{back:?}"
+    );
+}
+
+#[test]
+fn going_back_while_running_sends_the_branch_lefts_losses_first_and_a_viewed_step_adds_no_point() {
+    let mut config = config("spiral");
+    config.epochs = None;
+    let mut run = Run::start(config);
+    run.until("ready", |u| matches!(u, Update::Ready(_)));
+    run.send(Command::Fork);
+    run.send(Command::Play);
+    run.until(
+        "a few batches",
+        |u| matches!(u, Update::Losses(p) if p.last().is_some_and(|p| p.step > 200)),
+    );
+    run.send(Command::BackToFork);
+    let back = run.until("back at the fork", |u| {
+        matches!(
+            u,
+            Update::Restored {
+                why: Restore::Fork { .. },
+                ..
+            }
+        )
+    });
+    let Update::Restored {
+        why: Restore::Fork { left },
+        ..
+    } = back
+    else {
+        unreachable!()
+    };
+    let at = run
+        .updates
+        .iter()
+        .position(|u| matches!(u, Update::Restored { .. }))
+        .expect("the restore");
+    // every loss of the branch left came before the restore, up to the step it had reached
+    let before: Vec<u64> = losses_of(&run.updates[..at]).iter().map(|l| l.0).collect();
+    assert_eq!(before, (1..=left).collect::<Vec<_>>());
+    // and the new branch counts from the fork again
+    step(&mut run, 3);
+    let after: Vec<u64> = losses(&run, at).iter().map(|l| l.0).collect();
+    assert_eq!(after, [1, 2, 3]);
+
+    // viewing a past step, then Pause (as Space would): no test point for the past step
+    run.send(Command::ViewStep(1));
+    run.until("the view", |u| matches!(u, Update::Restored { .. }));
+    let viewed = run.updates.len();
+    run.send(Command::Pause);
+    run.until("paused", |u| matches!(u, Update::Status(s) if !s.running));
+    assert!(
+        !run.updates[viewed..]
+            .iter()
+            .any(|u| matches!(u, Update::Evaluated(_))),
+        "a point for the viewed step"
     );
 }

@@ -193,6 +193,8 @@ pub enum Update {
         step: u64,
         epochs: f64,
         settings: super::TrainSettings,
+        /// Setting changes the state holds at `step` itself (their markers stay on the curves).
+        changes_at_step: usize,
         why: Restore,
     },
     /// Where the kept states stand, when that changed.

@@ -82,6 +82,11 @@ impl SnapshotMaker {
         self.past = past;
     }
 
+    /// Whether the gradients are not shown (a restored state's are not its own).
+    pub fn is_past(&self) -> bool {
+        self.past
+    }
+
     /// A batch was trained: its gradients are the network's now.
     pub fn trained(&mut self) {
         self.past = false;

@@ -110,6 +110,9 @@ pub struct TrainerState {
     pub events: Vec<Event>,
 }
 
+/// Bytes an allocation costs beyond its contents (the allocator's header and rounding).
+const ALLOCATION_OVERHEAD: usize = 32;
+
 impl TrainerState {
     /// The memory it takes, in bytes (weights, optimizer state, order and events).
     pub fn bytes(&self) -> usize {
@@ -123,6 +126,9 @@ impl TrainerState {
             + self.events.len() * size_of::<Event>()
             + self.parameters.len() * size_of::<TensorState>()
             + size_of::<Self>()
+            // what the allocator keeps per allocation: weights, biases, their optimizer state,
+            // the order and the events
+            + (4 * self.parameters.len() + 2) * ALLOCATION_OVERHEAD
     }
 }
 

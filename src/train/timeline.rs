@@ -8,6 +8,8 @@ use super::state::TrainerState;
 
 /// The budget unless told otherwise: 256 MiB.
 pub const DEFAULT_BUDGET: usize = 256 << 20;
+/// States kept at most, however small (a toy network's would be tens of thousands).
+pub const MAX_KEPT: usize = 4096;
 
 /// One kept state, at `state.step` batches and `epochs` fractional epochs.
 #[derive(Clone, Debug)]
@@ -53,6 +55,8 @@ pub struct Timeline {
     budget: usize,
     kept: Vec<KeptState>,
     bytes: usize,
+    /// Bytes of the budget held elsewhere (the fork).
+    reserved: usize,
 }
 
 impl Timeline {
@@ -61,7 +65,15 @@ impl Timeline {
             budget,
             kept: Vec::new(),
             bytes: 0,
+            reserved: 0,
         }
+    }
+
+    /// Holds `bytes` of the budget for something kept beside the timeline (the fork), thinning
+    /// the kept states to what is left.
+    pub fn reserve(&mut self, bytes: usize) {
+        self.reserved = bytes;
+        self.thin();
     }
 
     /// Keeps `state` (a state of the same step replaces the one kept; the states after its
@@ -106,7 +118,7 @@ impl Timeline {
     pub fn summary(&self) -> TimelineSummary {
         TimelineSummary {
             kept: self.kept.iter().map(|k| (k.step(), k.epochs)).collect(),
-            bytes: self.bytes,
+            bytes: self.bytes + self.reserved,
             budget: self.budget,
         }
     }
@@ -120,7 +132,9 @@ impl Timeline {
     /// the one whose gap left (next step - previous step) is smallest for its age (newest
     /// step - its step); then the oldest; a single state larger than the budget is not kept.
     fn thin(&mut self) {
-        while self.bytes > self.budget {
+        while !self.kept.is_empty()
+            && (self.bytes + self.reserved > self.budget || self.kept.len() > MAX_KEPT)
+        {
             let victim = if self.kept.len() > 2 {
                 let newest = self.kept[self.kept.len() - 1].step();
                 (1..self.kept.len() - 1)
@@ -201,6 +215,29 @@ mod tests {
         assert_eq!(timeline.summary().bytes, template.bytes() * 5);
         assert_eq!(timeline.nearest(100).map(KeptState::step), Some(4));
         assert_eq!(timeline.summary().nearest(100), Some(4));
+    }
+
+    #[test]
+    fn the_fork_counts_against_the_budget_and_tiny_states_are_capped_in_number() {
+        let template = template();
+        let size = template.bytes();
+        let mut timeline = Timeline::new(size * 10);
+        for step in 0..10 {
+            timeline.keep(state_at(&template, step), 0.0);
+        }
+        timeline.reserve(size * 3);
+        assert_eq!(timeline.summary().kept.len(), 7);
+        assert_eq!(timeline.summary().bytes, size * 10);
+        timeline.reserve(size * 11);
+        assert!(
+            timeline.latest().is_none(),
+            "nothing fits beside a fork that large"
+        );
+        let mut many = Timeline::new(DEFAULT_BUDGET);
+        for step in 0..(MAX_KEPT as u64 + 100) {
+            many.keep(state_at(&template, step), 0.0);
+        }
+        assert_eq!(many.summary().kept.len(), MAX_KEPT);
     }
 
     #[test]

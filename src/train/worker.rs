@@ -250,6 +250,8 @@ struct Session<'a> {
     fork: Option<(TrainerState, f64)>,
     /// While a past state is viewed: the step of the present (the timeline's newest state).
     viewing: Option<u64>,
+    /// Whether the present's snapshot had no gradients of its own (restored) when viewing began.
+    present_past: bool,
 }
 
 /// The app dropped the worker: the loop ends.
@@ -322,6 +324,7 @@ fn run(
         last_histograms: (Instant::now(), None),
         fork: None,
         viewing: None,
+        present_past: false,
     };
     session.evaluate();
     session.publish();
@@ -363,13 +366,22 @@ impl Session<'_> {
                 }
             };
             if let Some(command) = command {
-                self.handle(command);
                 // take every queued command before the next batch
+                let mut queued = vec![command];
                 loop {
                     match commands.try_recv() {
-                        Ok(command) => self.handle(command),
+                        Ok(command) => queued.push(command),
                         Err(TryRecvError::Empty) => break,
                         Err(TryRecvError::Disconnected) => return Err(Stopped),
+                    }
+                }
+                let mut queued = queued.into_iter().peekable();
+                while let Some(command) = queued.next() {
+                    // a drag along the timeline: only where it ended up is shown
+                    let superseded = matches!(command, Command::ViewStep(_))
+                        && matches!(queued.peek(), Some(Command::ViewStep(_)));
+                    if !superseded {
+                        self.handle(command);
                     }
                 }
                 continue;
@@ -485,7 +497,10 @@ impl Session<'_> {
                     step: state.step,
                     epochs,
                 });
+                // the fork counts against the timeline's budget
+                self.timeline.reserve(state.bytes());
                 self.fork = Some((state, epochs));
+                self.send_timeline();
             }
             Command::BackToFork => self.back_to_fork(),
             Command::ViewStep(step) => self.view_step(step),
@@ -546,22 +561,42 @@ impl Session<'_> {
     }
 
     /// Takes up `state` (pausing) and says so; on error nothing changed and the failure is sent.
-    fn restore(&mut self, state: TrainerState, why: Restore) -> bool {
+    fn restore(&mut self, state: TrainerState, why: Restore, past: bool) -> bool {
+        // the losses of the run as it was go out before it changes
+        self.flush_losses();
         self.mode = Mode::Paused;
         if let Err(error) = self.trainer.restore(state) {
             self.outbox.push(Update::Failed(error.to_string()));
             return false;
         }
-        // the gradients and update of the network now are the present's
-        self.snapshots.restored(why != Restore::Present);
+        // `past`: the network's gradients are not this state's (they are the present's)
+        self.snapshots.restored(past);
         self.refresh_test_outputs();
+        self.send_restored(why);
+        true
+    }
+
+    fn send_restored(&mut self, why: Restore) {
+        let step = self.trainer.step();
         self.outbox.push(Update::Restored {
-            step: self.trainer.step(),
+            step,
             epochs: self.epochs(),
             settings: *self.trainer.settings(),
+            changes_at_step: self
+                .trainer
+                .events()
+                .iter()
+                .filter(|e| e.step == step)
+                .count(),
             why,
         });
-        true
+    }
+
+    fn flush_losses(&mut self) {
+        if !self.losses.is_empty() {
+            self.outbox
+                .push(Update::Losses(std::mem::take(&mut self.losses)));
+        }
     }
 
     /// The present, or the step viewed now.
@@ -580,16 +615,19 @@ impl Session<'_> {
             return;
         };
         let (step, left) = (state.step, self.present_step());
-        let viewing = self.viewing.take();
-        if self.restore(state, Restore::Fork { left }) {
+        if self.restore(state, Restore::Fork { left }, true) {
+            self.viewing = None;
             self.timeline.truncate_after(step);
-            self.health = HealthWatch::default();
-            self.recorded = None;
-            self.last_histograms.1 = None;
-            self.send_timeline();
-        } else {
-            self.viewing = viewing;
+            self.went_another_way();
         }
+    }
+
+    /// The run goes on from an earlier state: what watched the branch left starts again.
+    fn went_another_way(&mut self) {
+        self.health = HealthWatch::default();
+        self.recorded = None;
+        self.last_histograms.1 = None;
+        self.send_timeline();
     }
 
     /// Shows the kept state nearest `step`, keeping the present first.
@@ -597,25 +635,26 @@ impl Session<'_> {
         if self.viewing.is_none() {
             self.timeline.keep(self.trainer.state(), self.epochs());
             self.recorded = Some((self.trainer.step(), self.trainer.events().len()));
+            self.present_past = self.snapshots.is_past();
             self.send_timeline();
         }
         let Some(kept) = self.timeline.nearest(step) else {
             self.outbox.push(Update::Refused {
-                message: "nothing of the run's past is kept (the timeline is off, or its \
-                          budget holds no state of this network)"
+                message: "nothing of the run's past is kept (its budget holds no state of \
+                          this network)"
                     .into(),
                 change: None,
             });
             return;
         };
         let state = kept.state.clone();
-        let previous = self.viewing.replace(self.present_step());
-        if !self.restore(state, Restore::View { requested: step }) {
-            self.viewing = previous;
+        let present = self.present_step();
+        if self.restore(state, Restore::View { requested: step }, true) {
+            self.viewing = Some(present);
         }
     }
 
-    /// From viewing the past back to the present, exactly as it was.
+    /// From viewing the past back to the present, exactly as it was (on error, still viewing).
     fn back_to_present(&mut self) {
         if self.viewing.is_none() {
             return;
@@ -623,26 +662,25 @@ impl Session<'_> {
         let Some(present) = self.timeline.latest().map(|kept| kept.state.clone()) else {
             return;
         };
-        self.viewing = None;
-        self.restore(present, Restore::Present);
+        if self.restore(present, Restore::Present, self.present_past) {
+            self.viewing = None;
+        }
     }
 
-    /// Goes on from the step viewed: the timeline forgets what came after it.
+    /// Goes on from the step viewed: the timeline forgets what came after it, and so does a
+    /// fork made after it.
     fn resume_here(&mut self) {
         let Some(left) = self.viewing.take() else {
             return;
         };
         let step = self.trainer.step();
         self.timeline.truncate_after(step);
-        self.snapshots.restored(false);
-        self.health = HealthWatch::default();
-        self.send_timeline();
-        self.outbox.push(Update::Restored {
-            step,
-            epochs: self.epochs(),
-            settings: *self.trainer.settings(),
-            why: Restore::Resume { left },
-        });
+        if self.fork.as_ref().is_some_and(|(fork, _)| fork.step > step) {
+            self.fork = None;
+            self.timeline.reserve(0);
+        }
+        self.went_another_way();
+        self.send_restored(Restore::Resume { left });
     }
 
     fn send_timeline(&mut self) {
@@ -849,12 +887,17 @@ impl Session<'_> {
                 outputs,
             });
         }
-        self.evaluated_step = None;
+        // a Pause adds no point: this state's test results are known
+        self.evaluated_step = Some(self.trainer.step());
     }
 
     /// Test loss and accuracy now (once per step count).
     fn evaluate(&mut self) {
         self.last_evaluation = Instant::now();
+        if self.viewing.is_some() {
+            // a past state: its results are not the run's next point
+            return;
+        }
         if self.evaluated_step == Some(self.trainer.step()) {
             return;
         }

@@ -14,7 +14,7 @@ use super::palette;
 use super::pins::{CompareAction, Pin, Pins, describe};
 use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
-use super::timeline::TimelineAction;
+use super::timeline::{TimelineAction, resume_button};
 use super::toolbar::{Toolbar, ToolbarAction};
 use super::views::{DrawView, ViewAction, Views};
 use crate::train::SettingChange;
@@ -582,13 +582,7 @@ impl BackpropLab {
                     if ui.button("Back to now").clicked() {
                         self.timeline_action(TimelineAction::BackToPresent);
                     }
-                    if ui
-                        .button("Resume from here")
-                        .on_hover_text(
-                            "Go on training from this step; the later part becomes a pin",
-                        )
-                        .clicked()
-                    {
+                    if resume_button(ui, self.pins.is_full()).clicked() {
                         self.timeline_action(TimelineAction::ResumeHere);
                     }
                 });

@@ -213,12 +213,18 @@ fn buttons_ui(ui: &mut Ui, full: bool, fork: Option<u64>) -> Option<CompareActio
         Some(step) => format!("Back to the fork (step {step})"),
         None => "Back to the fork".to_string(),
     };
+    let why_not = if fork.is_none() {
+        "Press Fork here first"
+    } else {
+        "8 runs are pinned: remove one (right-click its name) so that the branch you leave can \
+         become a pin"
+    };
     if ui
-        .add_enabled(fork.is_some(), egui::Button::new(back))
+        .add_enabled(fork.is_some() && !full, egui::Button::new(back))
         .on_hover_text(
             "Return to the fork's exact state; the branch you leave becomes a pin on the curves",
         )
-        .on_disabled_hover_text("Press Fork here first")
+        .on_disabled_hover_text(why_not)
         .clicked()
     {
         action = Some(CompareAction::BackToFork);

@@ -11,6 +11,9 @@ use crate::train::timeline::TimelineSummary;
 use super::series::Series;
 use super::settings_panel::group_digits;
 
+/// The label of a step trained by hand.
+const MANUAL_STEP: &str = "manual step";
+
 /// Points kept per curve (see [`Series`]).
 const CURVE_CAPACITY: usize = 8192;
 
@@ -152,7 +155,7 @@ impl RunView {
             Update::ManualStep { step, epochs } => self.markers.push(Marker {
                 step,
                 epochs,
-                label: "manual step".into(),
+                label: MANUAL_STEP.into(),
             }),
             Update::Traced(trace) => self.trace = Some(trace),
             Update::StepThroughEnded => self.trace = None,
@@ -173,8 +176,12 @@ impl RunView {
             Update::State(_) => {}
             Update::Forked { step, epochs } => self.fork = Some((step, epochs)),
             Update::Restored {
-                step, epochs, why, ..
-            } => self.restored(step, epochs, why),
+                step,
+                epochs,
+                why,
+                changes_at_step,
+                ..
+            } => self.restored(step, epochs, why, changes_at_step),
             Update::Timeline(summary) => self.timeline = summary,
             Update::Histograms(frame) => self.histograms.push((*frame).clone()),
             Update::Diverged { step, message } => {
@@ -191,7 +198,8 @@ impl RunView {
 
     /// The trainer took up another state: a past one is on show, or the run went back to
     /// `step` and what came after it is no longer this run's.
-    fn restored(&mut self, step: u64, epochs: f64, why: Restore) {
+    /// `changes_at_step`: the setting changes the state holds at `step` itself.
+    fn restored(&mut self, step: u64, epochs: f64, why: Restore, changes_at_step: usize) {
         self.viewing = match why {
             Restore::View { requested } => Some(Viewing {
                 requested,
@@ -200,15 +208,22 @@ impl RunView {
             }),
             Restore::Present => None,
             Restore::Fork { .. } | Restore::Resume { .. } => {
-                self.truncate_after(step);
+                self.truncate_after(step, changes_at_step);
+                // what was said of the branch left is not said of this one
+                self.finished = None;
+                self.health.clear();
+                self.alert = None;
+                if matches!(why, Restore::Resume { .. }) && self.fork.is_some_and(|f| f.0 > step) {
+                    self.fork = None;
+                }
                 None
             }
         };
-        self.finished = None;
     }
 
-    /// Forgets the curves, markers and histograms after `step`.
-    pub fn truncate_after(&mut self, step: u64) {
+    /// Forgets the curves, markers and histograms after `step`, and the setting-change markers
+    /// at `step` beyond the first `changes_at_step` (made later, on the branch left).
+    pub fn truncate_after(&mut self, step: u64, changes_at_step: usize) {
         let x = step as f64;
         for series in [
             &mut self.train_loss,
@@ -218,7 +233,14 @@ impl RunView {
         ] {
             series.truncate_after(x);
         }
-        self.markers.retain(|m| m.step <= step);
+        let mut changes = 0;
+        self.markers.retain(|m| {
+            if m.step < step || (m.step == step && m.label == MANUAL_STEP) {
+                return true;
+            }
+            changes += usize::from(m.step == step);
+            m.step == step && changes <= changes_at_step
+        });
         self.histograms.truncate_after(step);
     }
 

@@ -60,7 +60,14 @@ impl StepAxis {
 
 impl Timeline {
     /// The track and the line below it; `recording` is whether the run's past is kept.
-    pub fn ui(&mut self, ui: &mut Ui, run: &RunView, recording: bool) -> Option<TimelineAction> {
+    /// `pins_full`: no room for the pin resuming would make.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        run: &RunView,
+        recording: bool,
+        pins_full: bool,
+    ) -> Option<TimelineAction> {
         let present = run
             .timeline
             .latest()
@@ -73,7 +80,7 @@ impl Timeline {
         let shown = run.viewing.map_or(present, |v| v.shown);
         let mut action = self.track_ui(ui, run, present, shown);
         ui.horizontal_wrapped(|ui| {
-            if let Some(chosen) = Self::status_ui(ui, run, recording) {
+            if let Some(chosen) = Self::status_ui(ui, run, recording, pins_full) {
                 action = Some(chosen);
             }
         });
@@ -97,6 +104,10 @@ impl Timeline {
         );
         let axis = StepAxis::new(rect, present);
         paint_track(ui, rect, axis, run, shown);
+        if response.drag_started() || response.clicked() {
+            // a new press asks again, even where the last one was
+            self.asked = None;
+        }
         let pointer = response
             .interact_pointer_pos()
             .filter(|_| response.dragged() || response.clicked() || response.drag_stopped());
@@ -116,7 +127,12 @@ impl Timeline {
 
     /// What is on show and what can be done: back to now and resume while viewing the past;
     /// otherwise the memory the kept states take, and the switch to record them.
-    fn status_ui(ui: &mut Ui, run: &RunView, recording: bool) -> Option<TimelineAction> {
+    fn status_ui(
+        ui: &mut Ui,
+        run: &RunView,
+        recording: bool,
+        pins_full: bool,
+    ) -> Option<TimelineAction> {
         let mut action = None;
         if let Some(viewing) = run.viewing {
             ui.label(
@@ -131,19 +147,13 @@ impl Timeline {
             {
                 action = Some(TimelineAction::BackToPresent);
             }
-            if ui
-                .button("Resume from here")
-                .on_hover_text(
-                    "Go on training from this step; the later part of the run becomes a pin",
-                )
-                .clicked()
-            {
+            if resume_button(ui, pins_full).clicked() {
                 action = Some(TimelineAction::ResumeHere);
             }
         } else {
             let summary = &run.timeline;
             let text = if !recording {
-                "Timeline off: the past is not kept".to_string()
+                "Record is off: no new state is kept".to_string()
             } else if summary.kept.is_empty() {
                 "Nothing kept yet".to_string()
             } else {
@@ -174,6 +184,16 @@ impl Timeline {
     }
 }
 
+/// "Resume from here", unavailable while 8 runs are pinned (the later part could not be).
+pub fn resume_button(ui: &mut Ui, pins_full: bool) -> egui::Response {
+    ui.add_enabled(!pins_full, egui::Button::new("Resume from here"))
+        .on_hover_text("Go on training from this step; the later part of the run becomes a pin")
+        .on_disabled_hover_text(
+            "8 runs are pinned: remove one (right-click its name) so that the later part of \
+             the run can become a pin",
+        )
+}
+
 /// The track's line, its ticks, the fork and the handle.
 fn paint_track(ui: &Ui, rect: Rect, axis: StepAxis, run: &RunView, shown: u64) {
     let painter = ui.painter_at(rect);
@@ -188,8 +208,14 @@ fn paint_track(ui: &Ui, rect: Rect, axis: StepAxis, run: &RunView, shown: u64) {
         line,
     );
     let tick = Stroke::new(1.0, visuals.text_color().gamma_multiply(0.6));
+    let mut last_x = f32::NEG_INFINITY;
     for &(step, _) in &run.timeline.kept {
-        let x = axis.x(step);
+        // one tick per pixel column at most
+        let x = axis.x(step).round();
+        if x <= last_x {
+            continue;
+        }
+        last_x = x;
         painter.line_segment(
             [Pos2::new(x, middle - 5.0), Pos2::new(x, middle + 5.0)],
             tick,

@@ -13,7 +13,7 @@ use crate::io::{RunFile, TrainingRecord, load_any, safetensors_model};
 use crate::nn::Network;
 use crate::train::RunConfig;
 use crate::train::protocol::{Command, Probe, Update};
-use crate::train::state::TensorState;
+use crate::train::state::{TensorState, TrainerState};
 use crate::ui::file_dialog;
 use crate::ui::pins::{Pin, describe};
 
@@ -247,7 +247,7 @@ impl BackpropLab {
         let (Update::State(state), Some(path)) = (update, self.files.pending.take()) else {
             return;
         };
-        let run = RunFile::from_parts(self.active.clone(), (**state).clone(), self.history());
+        let run = RunFile::from_parts(self.config_of(state), (**state).clone(), self.history());
         self.files.note = Some(match run.save(&path) {
             Ok(()) => {
                 self.files.current = Some(path.clone());
@@ -256,6 +256,15 @@ impl BackpropLab {
             }
             Err(error) => (false, format!("The run was not saved: {error}")),
         });
+    }
+
+    /// The run's config with the settings of `state` (which the trainer may have taken up
+    /// since the panel last heard: back from viewing the past on the way out).
+    fn config_of(&self, state: &TrainerState) -> RunConfig {
+        RunConfig {
+            settings: state.settings,
+            ..self.active.clone()
+        }
     }
 
     /// The curves, markers and probe, for a run file.
@@ -514,7 +523,7 @@ impl BackpropLab {
                     if let Some(folder) = path.parent() {
                         std::fs::create_dir_all(folder).map_err(describe)?;
                     }
-                    let run = RunFile::from_parts(self.active.clone(), *state, self.history());
+                    let run = RunFile::from_parts(self.config_of(&state), *state, self.history());
                     return run.save(&path).map(|()| path).map_err(|e| e.to_string());
                 }
                 Some(_) => {}

@@ -57,7 +57,10 @@ impl View for CurvesView {
         });
         ui.advance_cursor_after_rect(rect);
         let top = ui.cursor().top();
-        if let Some(action) = self.timeline.ui(ui, ctx.run, ctx.recording) {
+        if let Some(action) = self
+            .timeline
+            .ui(ui, ctx.run, ctx.recording, ctx.pins.is_full())
+        {
             ctx.actions.push(ViewAction::Timeline(action));
         }
         let height = ui.min_rect().bottom() - top + ui.spacing().item_spacing.y;

@@ -166,11 +166,16 @@ impl View for HistogramsView {
         self.layer = self.layer.min(layers - 1);
         let names: Vec<String> = (0..layers).map(|i| layer_name(ctx.snapshot, i)).collect();
         self.controls_ui(ui, &names);
-        if histogram_of(newest, self.layer, self.quantity).is_none() {
+        let has_weights = newest
+            .layers
+            .get(self.layer)
+            .is_some_and(|layer| layer.weight.is_some());
+        if self.quantity != Quantity::Activations && !has_weights {
             let name = names.get(self.layer).map_or("This layer", String::as_str);
             ui.label(RichText::new(format!("{name} has no weights")).weak());
             return;
         }
+        // (a state taken up again has no gradients of its own: that step's column is empty)
         let Some(values) = value_range(frames, self.layer, self.quantity) else {
             ui.label(RichText::new("No values recorded for this layer yet.").weak());
             return;

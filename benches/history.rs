@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use backprop_lab::train::{Preset, RunConfig};
 use backprop_lab::ui::{BackpropLab, Launch};
 use egui_kittest::Harness;
 
@@ -39,8 +40,12 @@ fn mean(values: &[f64]) -> f64 {
 }
 
 fn main() {
+    // the preset's five epochs would end the run within the measurement: no run length
+    let preset = Preset::named("mnist-cnn").expect("the preset exists");
+    let mut config = RunConfig::from_preset(&preset, 42);
+    config.epochs = None;
     let launch = Launch {
-        preset: Some("mnist-cnn".into()),
+        config: Some(config),
         play: true,
         views: Some(vec!["curves".into(), "histograms".into()]),
         ..Launch::default()

@@ -29,28 +29,35 @@ impl Cost {
     /// `layers` on samples of `input`, trained in batches of `batch`; an error if the shapes do
     /// not chain.
     pub fn estimate(input: Shape, layers: &[LayerSpec], batch: usize) -> Result<Self, String> {
+        // saturating arithmetic: an absurd architecture gives an absurd (not a wrapped) figure
         let (mut shape, mut parameters, mut macs) = (input, 0usize, 0f64);
         let mut values = input.len() as u64;
         let mut unfolded = 0u64;
         for layer in layers {
             let output = layer.output_shape(shape)?;
             if let Some(((rows, cols), bias)) = layer.param_shapes(shape) {
-                parameters += rows * cols + bias;
+                parameters =
+                    parameters.saturating_add(rows.saturating_mul(cols).saturating_add(bias));
                 // each output position multiplies a row of inputs by the whole weight
                 let positions = output.len() / rows.max(1);
-                macs += (positions * rows * cols) as f64;
+                macs += positions as f64 * rows as f64 * cols as f64;
                 if matches!(layer, LayerSpec::Conv2d { .. }) {
-                    unfolded += (positions * cols) as u64; // the im2col patches
+                    // the im2col patches
+                    unfolded = unfolded.saturating_add(positions.saturating_mul(cols) as u64);
                 }
             }
-            values += output.len() as u64;
+            values = values.saturating_add(output.len() as u64);
             shape = output;
         }
         let float = 4u64;
         // the test set is evaluated in chunks, which may be larger than a batch
         let rows = batch.max(EVAL_CHUNK) as u64;
-        let training_bytes = parameters as u64 * float * PARAMETER_COPIES
-            + rows * (values * ACTIVATION_COPIES + 2 * unfolded) * float;
+        let per_row = values
+            .saturating_mul(ACTIVATION_COPIES)
+            .saturating_add(unfolded.saturating_mul(2));
+        let training_bytes = (parameters as u64)
+            .saturating_mul(float * PARAMETER_COPIES)
+            .saturating_add(rows.saturating_mul(per_row).saturating_mul(float));
         Ok(Self {
             parameters,
             training_bytes,
@@ -59,9 +66,70 @@ impl Cost {
         })
     }
 
+    /// Refused when training would take more than `limit` bytes, saying how much it would take.
+    pub fn check_fits(&self, limit: u64) -> Result<(), String> {
+        if self.training_bytes <= limit {
+            return Ok(());
+        }
+        Err(format!(
+            "this network would need about {} of memory to train ({} parameters), more than the \
+             {} a run may take on this machine (half its memory): make it smaller",
+            format_size(self.training_bytes),
+            group_digits(self.parameters),
+            format_size(limit)
+        ))
+    }
+
     /// Expected training samples per second at `flops_per_second`.
     pub fn samples_per_second(&self, flops_per_second: f64) -> f64 {
         flops_per_second / self.flops_per_sample.max(1.0)
+    }
+}
+
+/// The most memory a run may take: half of this machine's (`MemTotal` in /proc/meminfo), or
+/// 8 GiB where that cannot be read.
+pub fn memory_limit() -> u64 {
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(read_memory_limit)
+}
+
+fn read_memory_limit() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib.saturating_mul(1024))
+        });
+    total.map_or(8 << 30, |bytes| bytes / 2)
+}
+
+/// 70418442 -> "70,418,442"
+pub fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 5800000000000 -> "5.3 TiB": bytes in the largest unit that keeps a number of at least 1.
+pub fn format_size(bytes: u64) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < units.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} bytes")
+    } else {
+        format!("{value:.1} {}", units[unit])
     }
 }
 

@@ -3,9 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::cost::{Cost, memory_limit};
 use super::{Preset, TrainError, TrainSettings, Trainer, presets::training_rng};
 use crate::data::DataSource;
-use crate::nn::{LayerSpec, Network, seeded_rng};
+use crate::nn::{LayerSpec, Network, Shape, seeded_rng};
 
 /// Everything needed to start (or restart) a run from scratch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -34,14 +35,33 @@ impl RunConfig {
         }
     }
 
+    /// Refused, with the figure, if training this run would take more memory than this
+    /// machine allows one: checked before the data is loaded or a weight allocated. (Shapes
+    /// that do not chain are left to the network to report, layer by layer.)
+    pub fn check_size(&self) -> Result<(), TrainError> {
+        self.check_size_on(self.data.shape().0)
+    }
+
+    fn check_size_on(&self, input: Shape) -> Result<(), TrainError> {
+        match Cost::estimate(input, &self.layers, self.settings.batch_size) {
+            Ok(cost) => cost
+                .check_fits(memory_limit())
+                .map_err(TrainError::TooLarge),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// Loads the data and initialises the weights from the seed: the same config always gives
     /// the same starting point.
     pub fn build(&self) -> Result<Trainer, TrainError> {
+        self.check_size()?;
         self.build_on(self.data.load()?)
     }
 
     /// [`RunConfig::build`] on data already loaded from `self.data` (read a large set once).
     pub fn build_on(&self, data: crate::data::Dataset) -> Result<Trainer, TrainError> {
+        // refused before anything is allocated
+        self.check_size_on(data.input_shape)?;
         let network = Network::new(data.input_shape, &self.layers, &mut seeded_rng(self.seed))?;
         Trainer::new(network, data, self.settings, training_rng(self.seed))
     }

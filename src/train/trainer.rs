@@ -18,6 +18,9 @@ pub enum TrainError {
     Data(#[from] DataError),
     #[error("invalid setting: {0}")]
     Settings(String),
+    /// The run would take more memory than this machine allows one.
+    #[error("{0}")]
+    TooLarge(String),
     #[error(
         "training diverged at step {step}: the loss became {loss}. The learning rate {learning_rate} \
          is probably too high for {optimizer} with {loss_name}; lower it and reset"

@@ -62,7 +62,43 @@ impl Default for Preferences {
     }
 }
 
-const PREFERENCES_KEY: &str = "backprop-lab-preferences";
+pub const PREFERENCES_KEY: &str = "backprop-lab-preferences";
+
+/// The preferences saved at the last exit, and what was set aside of them and why: preferences
+/// this version cannot read, or a run that cannot start (too large for this machine, its data
+/// folder gone, an architecture that does not fit its data). The app then starts with the
+/// defaults (or the default run), never on something that would fail at every launch.
+pub fn startup_preferences(storage: Option<&dyn eframe::Storage>) -> (Preferences, Option<String>) {
+    let Some(storage) = storage else {
+        return (Preferences::default(), None);
+    };
+    let Some(mut preferences) = eframe::get_value::<Preferences>(storage, PREFERENCES_KEY) else {
+        let unreadable = storage.get_string(PREFERENCES_KEY).is_some();
+        let note = unreadable.then(|| {
+            "The saved preferences could not be read (another version's, or damaged): the app \
+             started with its defaults"
+                .to_string()
+        });
+        return (Preferences::default(), note);
+    };
+    let note = startable(&preferences.config).err().map(|why| {
+        preferences.config = Preferences::default().config;
+        format!("The last run was set aside and the default run started: {why}")
+    });
+    (preferences, note)
+}
+
+/// Why `config` cannot start, if it cannot; checked without loading its data or allocating.
+pub fn startable(config: &RunConfig) -> Result<(), String> {
+    // (the size included)
+    super::settings_panel::validate(config)?;
+    if let crate::data::DataSource::IdxFolder { path } = &config.data
+        && !path.is_dir()
+    {
+        return Err(format!("its data folder {} is gone", path.display()));
+    }
+    Ok(())
+}
 
 /// How the app starts: from the saved preferences, or as the command line says.
 #[derive(Clone, Debug, Default)]
@@ -139,10 +175,7 @@ impl BackpropLab {
         let (kept_run, offer) = files::kept_run(launch.data_dir.clone());
         // a run the command line asks for is not interrupted by the offer
         let offer = offer.filter(|_| launch.preset.is_none() && launch.config.is_none());
-        let mut preferences: Preferences = cc
-            .storage
-            .and_then(|storage| eframe::get_value(storage, PREFERENCES_KEY))
-            .unwrap_or_default();
+        let (mut preferences, set_aside) = startup_preferences(cc.storage);
         if let Some(preset) = launch.preset.as_deref().and_then(Preset::named) {
             preferences.config = RunConfig::from_preset(&preset, preferences.config.seed);
         }
@@ -187,6 +220,8 @@ impl BackpropLab {
             preferences,
         };
         app.restart(app.active.clone());
+        // said once: the next exit saves what started instead
+        app.files.note = set_aside.map(|message| (false, message));
         if launch.play {
             app.command(Command::Play);
         }

@@ -14,7 +14,9 @@ mod timeline;
 mod toolbar;
 pub mod views;
 
-pub use app::{Ask, BackpropLab, Launch, Preferences};
+pub use app::{
+    Ask, BackpropLab, Launch, PREFERENCES_KEY, Preferences, startable, startup_preferences,
+};
 pub use curves::{CurvesPanel, XAxis};
 pub use run_view::{Alert, RunView};
 pub use series::Series;

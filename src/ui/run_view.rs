@@ -9,7 +9,7 @@ use crate::train::protocol::{EvaluationPoint, Restore, RunInfo, Status, Update};
 use crate::train::timeline::TimelineSummary;
 
 use super::series::Series;
-use super::settings_panel::group_digits;
+use crate::train::cost::group_digits;
 
 /// The label of a step trained by hand.
 const MANUAL_STEP: &str = "manual step";

@@ -10,7 +10,7 @@ use egui::{CollapsingHeader, ComboBox, DragValue, Response, RichText, Slider, Sl
 use super::{file_dialog, palette};
 use crate::data::{DataSource, ToyKind, ToySpec};
 use crate::nn::{Activation, LayerSpec, Loss, Optimizer, Padding, Shape};
-use crate::train::cost::{Cost, measure_flops_per_second};
+use crate::train::cost::{Cost, format_size, group_digits, measure_flops_per_second};
 use crate::train::{RunConfig, SettingChange, presets};
 
 /// What the panel asks the app to do.
@@ -79,7 +79,7 @@ pub fn data_shape(data: &DataSource) -> (Shape, usize) {
 }
 
 /// Why `config` cannot be built, if it cannot: shapes that do not chain, an output that does
-/// not fit the classes, a loss the output cannot take.
+/// not fit the classes, a loss the output cannot take, more memory than this machine allows.
 pub fn validate(config: &RunConfig) -> Result<(), String> {
     let (mut shape, classes) = data_shape(&config.data);
     for (i, layer) in config.layers.iter().enumerate() {
@@ -101,7 +101,9 @@ pub fn validate(config: &RunConfig) -> Result<(), String> {
         .loss
         .check(last.activation(), outputs)
         .map_err(|e| e.to_string())?;
-    config.settings.validate()
+    config.settings.validate()?;
+    // refused before anything is allocated, with the figure
+    config.check_size().map_err(|e| e.to_string())
 }
 
 /// Fits an architecture to new data: a flatten first for images, none for points, and an
@@ -167,7 +169,7 @@ pub fn large_run_warning(
          in batches of {batch} takes about {} of memory and, on this machine, about {} samples \
          per second. Apply it anyway?",
         group_digits(cost.parameters),
-        format_bytes(cost.training_bytes),
+        format_size(cost.training_bytes),
         if speed >= 10.0 {
             format!("{speed:.0}")
         } else {
@@ -181,31 +183,6 @@ pub fn large_run_warning(
 fn machine_flops() -> f64 {
     static FLOPS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
     *FLOPS.get_or_init(measure_flops_per_second)
-}
-
-/// 70418442 -> "70,418,442"
-pub fn group_digits(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub fn format_bytes(bytes: u64) -> String {
-    let gib = bytes as f64 / f64::from(1u32 << 30);
-    let mib = bytes as f64 / f64::from(1u32 << 20);
-    if gib >= 1.0 {
-        format!("{gib:.1} GB")
-    } else if mib >= 1.0 {
-        format!("{mib:.0} MB")
-    } else {
-        format!("{:.0} KB", bytes as f64 / 1024.0)
-    }
 }
 
 /// A change that takes effect when the user lets go of a slider or finishes typing.

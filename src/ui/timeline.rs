@@ -7,7 +7,7 @@ use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2};
 
 use super::palette;
 use super::run_view::RunView;
-use super::settings_panel::{format_bytes, group_digits};
+use crate::train::cost::{format_size, group_digits};
 
 /// The track's height.
 const TRACK_HEIGHT: f32 = 22.0;
@@ -162,8 +162,8 @@ impl Timeline {
                     "{} state{} kept · {} of {}",
                     group_digits(n),
                     if n == 1 { "" } else { "s" },
-                    format_bytes(summary.bytes as u64),
-                    format_bytes(summary.budget as u64)
+                    format_size(summary.bytes as u64),
+                    format_size(summary.budget as u64)
                 )
             };
             ui.label(RichText::new(text).weak()).on_hover_text(

@@ -615,13 +615,8 @@ impl BackpropLab {
             }
         }
         if let Some((ok, message)) = self.files.note.clone() {
-            ui.horizontal(|ui| {
-                let text = RichText::new(&message);
-                ui.label(if ok {
-                    text
-                } else {
-                    text.color(ui.visuals().error_fg_color)
-                });
+            // wrapped to the panel's width: a long message must not widen the window's layout
+            ui.horizontal_wrapped(|ui| {
                 if ui
                     .small_button("x")
                     .on_hover_text("Hide this message")
@@ -629,6 +624,15 @@ impl BackpropLab {
                 {
                     self.files.note = None;
                 }
+                let text = RichText::new(&message);
+                ui.add(
+                    egui::Label::new(if ok {
+                        text
+                    } else {
+                        text.color(ui.visuals().error_fg_color)
+                    })
+                    .wrap(),
+                );
             });
         }
     }

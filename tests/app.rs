@@ -4,7 +4,6 @@
 //! throttled batch takes at least its period; closing takes far less than the rest of an epoch at
 //! the run's own pace).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +17,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 
 mod common;
+#[path = "common/memory_storage.rs"]
+mod memory_storage;
+use memory_storage::MemoryStorage;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -95,26 +97,6 @@ fn snapshot_layers(app: &BackpropLab) -> Option<Vec<String>> {
             .map(|l| l.name.clone())
             .collect(),
     )
-}
-
-/// eframe's storage, in memory.
-#[derive(Default)]
-struct MemoryStorage(HashMap<String, String>);
-
-impl eframe::Storage for MemoryStorage {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
-    }
-
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn flush(&mut self) {}
 }
 
 /// What the app would save for the next launch now, read back as it reads it at launch.

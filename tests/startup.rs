@@ -4,7 +4,6 @@
 //! and why; and a network too large for the machine is refused, with its estimated size, before
 //! anything is allocated, in the app's start-up and on the command line.
 
-use std::collections::HashMap;
 use std::process::Command;
 
 use backprop_lab::data::DataSource;
@@ -12,29 +11,13 @@ use backprop_lab::nn::{Activation, LayerSpec};
 use backprop_lab::train::{Preset, RunConfig};
 use backprop_lab::ui::{PREFERENCES_KEY, Preferences, startup_preferences};
 
-/// An eframe storage in memory.
-#[derive(Default)]
-struct Stored(HashMap<String, String>);
-
-impl eframe::Storage for Stored {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_string(), value);
-    }
-
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn flush(&mut self) {}
-}
+#[path = "common/memory_storage.rs"]
+mod memory_storage;
+use memory_storage::MemoryStorage;
 
 /// Preferences saved with `config` as the last run.
-fn saved(config: RunConfig) -> Stored {
-    let mut storage = Stored::default();
+fn saved(config: RunConfig) -> MemoryStorage {
+    let mut storage = MemoryStorage::default();
     let preferences = Preferences {
         config,
         dark_mode: false,
@@ -90,7 +73,7 @@ fn a_saved_run_whose_data_folder_is_gone_or_whose_layers_do_not_fit_starts_the_d
 
 #[test]
 fn unreadable_preferences_start_the_defaults_and_say_so_and_good_ones_are_kept() {
-    let mut storage = Stored::default();
+    let mut storage = MemoryStorage::default();
     eframe::Storage::set_string(&mut storage, PREFERENCES_KEY, "(config: 42".into());
     let (preferences, note) = startup_preferences(Some(&storage));
     assert_eq!(preferences, Preferences::default());

@@ -2,8 +2,6 @@
 //! what the pointer reads must be the model's own numbers, the confusion matrix must account for
 //! every test sample, and a digit drawn on the canvas must reach the network.
 
-use std::time::{Duration, Instant};
-
 use backprop_lab::nn::{Loss, Network, predicted_class};
 use backprop_lab::train::Phase;
 use backprop_lab::train::protocol::{Probe, Snapshot};
@@ -17,11 +15,12 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::sync::Arc;
 
-const TIMEOUT: Duration = Duration::from_secs(30);
 /// The window's size in points.
 const WINDOW: [f32; 2] = [1440.0, 900.0];
 
-type App = Harness<'static, BackpropLab>;
+#[path = "common/app_harness.rs"]
+mod app_harness;
+use app_harness::{App, step_until};
 
 /// The app on `preset` with only `views` on.
 fn open(preset: &str, views: &[&str]) -> App {
@@ -48,19 +47,6 @@ fn open(preset: &str, views: &[&str]) -> App {
 
 fn snapshot(app: &BackpropLab) -> Option<Arc<Snapshot>> {
     app.worker().and_then(|w| w.snapshot())
-}
-
-/// Runs frames until `done` holds; fails after TIMEOUT. Always runs one frame first.
-fn step_until(harness: &mut App, what: &str, done: impl Fn(&BackpropLab) -> bool) {
-    let started = Instant::now();
-    harness.step();
-    while !done(harness.state()) {
-        assert!(
-            started.elapsed() < TIMEOUT,
-            "timed out waiting until {what}"
-        );
-        harness.step();
-    }
 }
 
 /// Steps `n` batches and waits for the snapshot of the last one.

@@ -506,3 +506,44 @@ fn white_ink_on_a_transparent_background_is_read_as_ink() {
         show(&expected)
     );
 }
+
+/// The start of a PNG declaring a `width` x `height` grey picture, with no pixels after it.
+fn png_header(width: u32, height: u32) -> Vec<u8> {
+    let mut chunk = b"IHDR".to_vec();
+    chunk.extend(width.to_be_bytes());
+    chunk.extend(height.to_be_bytes());
+    chunk.extend([8, 0, 0, 0, 0]); // 8 bits, grey, deflate, no filter, no interlace
+    let mut crc = flate2::Crc::new();
+    crc.update(&chunk);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(13u32.to_be_bytes());
+    png.extend(&chunk);
+    png.extend(crc.sum().to_be_bytes());
+    png
+}
+
+#[test]
+fn a_picture_too_large_is_refused_from_its_header_with_the_limit() {
+    let error = digit_image::decode(&png_header(20_000, 300), Path::new("wide.png"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with(
+            "wide.png: cannot read the image: the picture is too large to read as a digit (at \
+             most 10000 pixels on a side"
+        ),
+        "{error}"
+    );
+    // found by the fuzzer: a JPEG declaring 8220 x 8732 pixels asked for 1.1 GB
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fuzz/picture-72-megapixel-jpeg.bin");
+    let jpeg = std::fs::read(&path).expect("the fixture");
+    let error = digit_image::decode(&jpeg, Path::new("big.jpg"))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        "big.jpg: cannot read the image: the picture has 72 megapixels, more than the 50 a digit \
+         is read from"
+    );
+}

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use backprop_lab::data::idx::{self, IMAGES_MAGIC, IdxError, LABELS_MAGIC};
-use backprop_lab::data::{DataError, mnist};
+use backprop_lab::data::{DataError, DataSource, ToyKind, ToySpec, mnist};
 use backprop_lab::nn::Shape;
 use flate2::{Compression, write::GzEncoder};
 
@@ -129,6 +129,25 @@ fn a_folder_with_the_standard_names_loads_gzipped_or_not() {
     );
     assert_eq!(data.input_shape.len(), 784);
     assert!(data.train.inputs.iter().all(|v| (0.0..=1.0).contains(v)));
+}
+
+#[test]
+fn the_extent_read_from_the_headers_is_what_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    write_folder(dir.path(), (4, &[0, 1, 2, 9]), (2, &[3, 4]));
+    let folder = DataSource::IdxFolder {
+        path: dir.path().to_path_buf(),
+    };
+    let toy = DataSource::Toy(ToySpec::new(ToyKind::Spiral, 300, 1));
+    for source in [folder, DataSource::MnistSubset, toy] {
+        let data = source.load().unwrap();
+        assert_eq!(
+            source.extent().unwrap(),
+            (data.input_shape, data.train.len() + data.test.len()),
+            "{}",
+            source.describe()
+        );
+    }
 }
 
 #[test]

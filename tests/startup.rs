@@ -9,8 +9,11 @@ use std::process::Command;
 use backprop_lab::data::DataSource;
 use backprop_lab::nn::{Activation, LayerSpec};
 use backprop_lab::train::{Preset, RunConfig};
-use backprop_lab::ui::{PREFERENCES_KEY, Preferences, startup_preferences};
+use backprop_lab::ui::{BackpropLab, Launch, PREFERENCES_KEY, Preferences, startup_preferences};
+use egui_kittest::kittest::Queryable;
 
+#[path = "common/app_harness.rs"]
+mod app_harness;
 #[path = "common/memory_storage.rs"]
 mod memory_storage;
 use memory_storage::MemoryStorage;
@@ -141,4 +144,46 @@ fn the_settings_panel_refuses_a_network_too_large_with_its_size() {
     let (preferences, note) = startup_preferences(Some(&saved(config)));
     assert_eq!(preferences.config, Preferences::default().config);
     assert!(note.is_some());
+}
+
+/// The app launched as eframe would, with `storage` as its saved state.
+fn launched_from(storage: MemoryStorage) -> app_harness::App {
+    let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size([1440.0, 900.0])
+        .build_eframe(move |cc| {
+            cc.storage = Some(storage);
+            BackpropLab::new(cc, Launch::default())
+        });
+    app_harness::step_until(&mut harness, "the trainer is ready", |app| {
+        app.run_view().info.is_some()
+    });
+    harness
+}
+
+#[test]
+fn corrupt_preferences_are_said_once_then_replaced_by_good_ones() {
+    let mut corrupt = MemoryStorage::default();
+    eframe::Storage::set_string(&mut corrupt, PREFERENCES_KEY, "(config: (layers: [{".into());
+    let mut harness = launched_from(corrupt);
+    harness.get_by_label_contains("The saved preferences could not be read");
+    assert_eq!(
+        harness.state().active_config(),
+        &Preferences::default().config
+    );
+    // the window closes: the preferences it saves are whole
+    let mut saved = MemoryStorage::default();
+    eframe::App::save(harness.state_mut(), &mut saved);
+    assert!(eframe::get_value::<Preferences>(&saved, PREFERENCES_KEY).is_some());
+    // the next launch has nothing to say
+    let harness = launched_from(saved);
+    assert!(
+        harness
+            .query_by_label_contains("could not be read")
+            .is_none()
+    );
+    assert_eq!(
+        harness.state().active_config(),
+        &Preferences::default().config
+    );
 }

@@ -1203,3 +1203,33 @@ fn an_opened_model_classifies_the_drawing_at_once() {
         );
     }
 }
+
+#[test]
+fn a_view_that_panics_stops_alone_says_why_and_restarts() {
+    let mut harness = open("mnist-mlp", &["curves", "network", "draw"]);
+    harness.state_mut().views_mut().request_crash("network");
+    harness.run_steps(2);
+    harness.get_by_label("This view stopped on an internal error; the rest of the app goes on.");
+    harness.get_by_label("a crash requested in network");
+    assert_eq!(harness.state().views().stopped().len(), 1);
+    // the rest of the app works: training, the curves, the drawing canvas
+    train_steps(&mut harness, 3);
+    harness.get_by_label("Clear");
+    step_until(&mut harness, "the curves have the steps", |app| {
+        app.run_view().train_loss.len() >= 3
+    });
+    // the tile stays stopped (no panic every frame) until restarted
+    harness.run_steps(3);
+    assert_eq!(harness.state().views().stopped().len(), 1);
+    harness.get_by_label("Restart the view").click();
+    harness.run_steps(2);
+    assert!(harness.state().views().stopped().is_empty());
+    assert!(
+        harness
+            .query_by_label("This view stopped on an internal error; the rest of the app goes on.")
+            .is_none()
+    );
+    // a fresh network view, drawing again
+    train_steps(&mut harness, 1);
+    assert!(!harness.state().views().get::<GraphView>().nodes.is_empty());
+}

@@ -28,36 +28,94 @@ impl GreyImage {
     }
 }
 
-/// Reads a PNG or JPEG file (any size, colour or grey) as luminance in [0, 1]. Transparent
-/// pixels are seen over paper that contrasts with the opaque ones: white behind dark strokes,
-/// black behind light strokes (a drawing exported from a dark theme has its digit only in alpha).
+/// The widest or tallest picture read, in pixels: a 48-megapixel phone photo is 8000 wide.
+/// Larger ones are refused from their header, before their pixels are decoded.
+pub const MAX_SIDE: u32 = 10_000;
+/// The most pixels a picture may have (a 48-megapixel photo fits).
+pub const MAX_PIXELS: usize = 50_000_000;
+/// The most memory decoding a picture may take: 50 megapixels of RGB, 8 bits a channel, fit.
+const MAX_DECODED_BYTES: u64 = 256 << 20;
+
+/// Reads a PNG or JPEG file (any size up to [`MAX_SIDE`], colour or grey) as luminance in [0, 1].
 pub fn load(path: &Path) -> Result<GreyImage, DataError> {
-    let image = image::open(path).map_err(|e| DataError::Image {
+    let bytes = std::fs::read(path).map_err(|e| DataError::Image {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let rgba = image.to_rgba32f();
-    let luminance = |[r, g, b, _]: [f32; 4]| 0.299 * r + 0.587 * g + 0.114 * b;
-    let (weighted, opacity) = rgba.pixels().fold((0.0f64, 0.0f64), |(sum, alpha), p| {
-        let a = f64::from(p.0[3]);
-        (sum + a * f64::from(luminance(p.0)), alpha + a)
-    });
+    decode(&bytes, path)
+}
+
+/// Decodes PNG or JPEG `bytes` (named `path` in messages) as luminance in [0, 1]. Transparent
+/// pixels are seen over paper that contrasts with the opaque ones: white behind dark strokes,
+/// black behind light strokes (a drawing exported from a dark theme has its digit only in alpha).
+pub fn decode(bytes: &[u8], path: &Path) -> Result<GreyImage, DataError> {
+    let refuse = |reason: String| DataError::Image {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| refuse(e.to_string()))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => refuse(format!(
+            "the picture is too large to read as a digit (at most {MAX_SIDE} pixels on a side \
+             and {} megapixels)",
+            MAX_PIXELS / 1_000_000
+        )),
+        e => refuse(e.to_string()),
+    })?;
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    if width * height > MAX_PIXELS {
+        return Err(refuse(format!(
+            "the picture has {:.0} megapixels, more than the {} a digit is read from",
+            (width * height) as f64 / 1e6,
+            MAX_PIXELS / 1_000_000
+        )));
+    }
+    // 16-bit pictures as 16 bits, the rest as 8
+    let pixels = if image.color().bytes_per_pixel() / image.color().channel_count() == 1 {
+        over_paper(image.to_rgba8().as_raw(), 255.0)
+    } else {
+        over_paper(image.to_rgba16().as_raw(), 65535.0)
+    };
+    Ok(GreyImage {
+        width,
+        height,
+        pixels,
+    })
+}
+
+/// Luminance in [0, 1] of RGBA `samples` (each at most `max`), over paper that contrasts with
+/// the opaque pixels.
+fn over_paper<T: Copy + Into<f32>>(samples: &[T], max: f32) -> Vec<f32> {
+    let pixel = |p: &[T]| {
+        let [r, g, b, a] = [0, 1, 2, 3].map(|i| p[i].into() / max);
+        (0.299 * r + 0.587 * g + 0.114 * b, a)
+    };
+    let (weighted, opacity) = samples
+        .chunks_exact(4)
+        .fold((0.0f64, 0.0f64), |(sum, alpha), p| {
+            let (luminance, a) = pixel(p);
+            let a = f64::from(a);
+            (sum + a * f64::from(luminance), alpha + a)
+        });
     let paper = if opacity > 0.0 && weighted / opacity > 0.5 {
         0.0
     } else {
         1.0
     };
-    Ok(GreyImage {
-        width: rgba.width() as usize,
-        height: rgba.height() as usize,
-        pixels: rgba
-            .pixels()
-            .map(|p| {
-                let a = p.0[3];
-                a * luminance(p.0) + (1.0 - a) * paper
-            })
-            .collect(),
-    })
+    samples
+        .chunks_exact(4)
+        .map(|p| {
+            let (luminance, a) = pixel(p);
+            a * luminance + (1.0 - a) * paper
+        })
+        .collect()
 }
 
 /// How much ink each pixel holds, in [0, 1], whatever the colours: the background is the median

@@ -69,22 +69,7 @@ fn read_u32(reader: &mut impl Read, read_so_far: &mut usize) -> Result<u32, IdxE
 
 /// Reads an IDX stream whose magic must be `expected_magic`.
 pub fn read(mut reader: impl Read, expected_magic: u32) -> Result<IdxArray, IdxError> {
-    let mut header_bytes = 0;
-    let magic = read_u32(&mut reader, &mut header_bytes)?;
-    if magic >> 16 != 0 {
-        return Err(IdxError::NotIdx(magic));
-    }
-    if magic != expected_magic {
-        return Err(IdxError::WrongKind {
-            found: magic,
-            expected: expected_magic,
-        });
-    }
-    let rank = (magic & 0xff) as usize;
-    let mut dims = Vec::with_capacity(rank);
-    for _ in 0..rank {
-        dims.push(read_u32(&mut reader, &mut header_bytes)? as usize);
-    }
+    let dims = read_dims(&mut reader, expected_magic)?;
     let values: u128 = dims.iter().map(|&d| d as u128).product();
     if values > MAX_VALUES as u128 {
         return Err(IdxError::TooLarge { dims, values });
@@ -106,6 +91,27 @@ pub fn read(mut reader: impl Read, expected_magic: u32) -> Result<IdxArray, IdxE
     Ok(IdxArray { dims, data })
 }
 
+/// Reads the header of an IDX stream whose magic must be `expected_magic`: its dimensions.
+fn read_dims(mut reader: impl Read, expected_magic: u32) -> Result<Vec<usize>, IdxError> {
+    let mut header_bytes = 0;
+    let magic = read_u32(&mut reader, &mut header_bytes)?;
+    if magic >> 16 != 0 {
+        return Err(IdxError::NotIdx(magic));
+    }
+    if magic != expected_magic {
+        return Err(IdxError::WrongKind {
+            found: magic,
+            expected: expected_magic,
+        });
+    }
+    let rank = (magic & 0xff) as usize;
+    let mut dims = Vec::with_capacity(rank);
+    for _ in 0..rank {
+        dims.push(read_u32(&mut reader, &mut header_bytes)? as usize);
+    }
+    Ok(dims)
+}
+
 /// Reads IDX bytes, gzip-compressed or raw (told apart by the gzip magic 1f 8b).
 pub fn read_bytes(bytes: &[u8], expected_magic: u32) -> Result<IdxArray, IdxError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
@@ -117,6 +123,19 @@ pub fn read_bytes(bytes: &[u8], expected_magic: u32) -> Result<IdxArray, IdxErro
 
 /// Reads an IDX file, gzip-compressed or raw.
 pub fn read_file(path: &Path, expected_magic: u32) -> Result<IdxArray, IdxError> {
+    open_file(path, |reader| read(reader, expected_magic))
+}
+
+/// The dimensions an IDX file's header declares, its data left unread.
+pub fn read_file_dims(path: &Path, expected_magic: u32) -> Result<Vec<usize>, IdxError> {
+    open_file(path, |reader| read_dims(reader, expected_magic))
+}
+
+/// Opens an IDX file, gzip-compressed or raw, and reads it with `read`.
+fn open_file<T>(
+    path: &Path,
+    read: impl FnOnce(&mut dyn Read) -> Result<T, IdxError>,
+) -> Result<T, IdxError> {
     let mut reader = BufReader::new(File::open(path)?);
     let mut first = [0u8; 2];
     let gzip = match reader.read_exact(&mut first) {
@@ -126,10 +145,10 @@ pub fn read_file(path: &Path, expected_magic: u32) -> Result<IdxArray, IdxError>
         }
         Err(e) => return Err(e.into()),
     };
-    let reader = first.as_slice().chain(reader);
+    let mut reader = first.as_slice().chain(reader);
     if gzip {
-        read(GzDecoder::new(reader), expected_magic)
+        read(&mut GzDecoder::new(reader))
     } else {
-        read(reader, expected_magic)
+        read(&mut reader)
     }
 }

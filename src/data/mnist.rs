@@ -14,6 +14,9 @@ pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte";
 pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
 pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
+/// How many digits the embedded subset holds.
+pub const EMBEDDED_SAMPLES: usize = 9_000;
+
 /// The 9,000-digit subset (7,500 train, 1,500 test) shipped in `assets/mnist`.
 const EMBEDDED: [(&str, &[u8]); 4] = [
     (
@@ -36,15 +39,21 @@ const EMBEDDED: [(&str, &[u8]); 4] = [
 
 /// The embedded MNIST subset; works offline, with no files.
 pub fn embedded_subset() -> Result<Dataset, DataError> {
-    let read = |(name, bytes): (&str, &[u8]), magic| {
+    from_idx_bytes("MNIST subset", EMBEDDED)
+}
+
+/// A dataset from the four IDX files' (names, bytes): training images and labels, test images
+/// and labels, each gzipped or raw.
+pub fn from_idx_bytes(name: &str, files: [(&str, &[u8]); 4]) -> Result<Dataset, DataError> {
+    let read = |(file, bytes): (&str, &[u8]), magic| {
         idx::read_bytes(bytes, magic).map_err(|cause| DataError::Idx {
-            path: PathBuf::from(format!("embedded {name}.gz")),
+            path: PathBuf::from(file),
             cause,
         })
     };
-    let [train_images, train_labels, test_images, test_labels] = EMBEDDED;
+    let [train_images, train_labels, test_images, test_labels] = files;
     assemble(
-        "MNIST subset".into(),
+        name.into(),
         [
             read(train_images, IMAGES_MAGIC)?,
             read(train_labels, LABELS_MAGIC)?,
@@ -93,6 +102,20 @@ pub fn load_folder(dir: &Path) -> Result<Dataset, DataError> {
             read(TEST_LABELS, LABELS_MAGIC)?,
         ],
     )
+}
+
+/// The image shape and the number of images (training and test) of an MNIST-format folder,
+/// from the files' headers alone.
+pub fn folder_extent(dir: &Path) -> Result<(Shape, usize), DataError> {
+    let dims = |name| {
+        let path = find(dir, name)?;
+        idx::read_file_dims(&path, IMAGES_MAGIC).map_err(|cause| DataError::Idx { path, cause })
+    };
+    let (train, test) = (dims(TRAIN_IMAGES)?, dims(TEST_IMAGES)?);
+    Ok((
+        Shape::image(train[1], train[2], 1),
+        train[0].saturating_add(test[0]),
+    ))
 }
 
 /// Checks that the four files agree and builds the dataset, pixels scaled to [0, 1].

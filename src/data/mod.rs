@@ -115,6 +115,16 @@ impl DataSource {
         }
     }
 
+    /// The input shape and the number of samples (training and test) it holds, known without
+    /// reading the data: generated and embedded sets know theirs, an IDX folder's headers say.
+    pub fn extent(&self) -> Result<(Shape, usize), DataError> {
+        match self {
+            DataSource::Toy(spec) => Ok((Shape::flat(2), spec.samples)),
+            DataSource::MnistSubset => Ok((Shape::image(28, 28, 1), mnist::EMBEDDED_SAMPLES)),
+            DataSource::IdxFolder { path } => mnist::folder_extent(path),
+        }
+    }
+
     pub fn load(&self) -> Result<Dataset, DataError> {
         match self {
             DataSource::Toy(spec) => toy::generate(spec),

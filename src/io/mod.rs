@@ -1,7 +1,7 @@
 //! Files and exports: models as safetensors (PyTorch's layout) or older JSON, runs as
 //! versioned JSON, step traces as JSON, the model as PyTorch or Keras code.
 
-mod atomic;
+pub mod atomic;
 pub mod model_file;
 pub mod run_file;
 pub mod safetensors_model;

@@ -21,7 +21,7 @@ pub const VERSION: u32 = 1;
 
 #[derive(Debug, Error)]
 pub enum ModelFileError {
-    #[error("{path}: {cause}")]
+    #[error("{path}: {}", super::atomic::explain(.cause))]
     Io {
         path: PathBuf,
         cause: std::io::Error,
@@ -60,14 +60,22 @@ pub fn load_any(
     fallback: Option<(Shape, &[LayerSpec])>,
 ) -> Result<(Network, Option<TrainingRecord>), ModelFileError> {
     let bytes = fs::read(path).map_err(io_error(path))?;
-    if super::safetensors_model::looks_like(&bytes, bytes.len() as u64) {
-        return super::safetensors_model::load(path, &bytes, fallback);
+    from_bytes(&bytes, path, fallback)
+}
+
+/// [`load_any`] of a file's `bytes` (named `path` in messages).
+pub fn from_bytes(
+    bytes: &[u8],
+    path: &Path,
+    fallback: Option<(Shape, &[LayerSpec])>,
+) -> Result<(Network, Option<TrainingRecord>), ModelFileError> {
+    if super::safetensors_model::looks_like(bytes, bytes.len() as u64) {
+        return super::safetensors_model::load(path, bytes, fallback);
     }
-    let model: ModelFile =
-        serde_json::from_slice(&bytes).map_err(|cause| ModelFileError::Json {
-            path: path.to_path_buf(),
-            cause,
-        })?;
+    let model: ModelFile = serde_json::from_slice(bytes).map_err(|cause| ModelFileError::Json {
+        path: path.to_path_buf(),
+        cause,
+    })?;
     model
         .into_network(path)
         .map(|(network, training)| (network, Some(training)))

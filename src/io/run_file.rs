@@ -20,7 +20,7 @@ pub const VERSION: u32 = 1;
 
 #[derive(Debug, Error)]
 pub enum RunFileError {
-    #[error("{path}: {cause}")]
+    #[error("{path}: {}", super::atomic::explain(.cause))]
     Io {
         path: PathBuf,
         cause: std::io::Error,
@@ -121,16 +121,24 @@ impl RunFile {
     /// Reads a run file and checks its format and version (the state is checked when it is
     /// resumed, against the network and data it rebuilds).
     pub fn load(path: &Path) -> Result<Self, RunFileError> {
-        let path_buf = || path.to_path_buf();
         let file = File::open(path).map_err(|cause| RunFileError::Io {
+            path: path.to_path_buf(),
+            cause,
+        })?;
+        Self::checked(serde_json::from_reader(BufReader::new(file)), path)
+    }
+
+    /// [`RunFile::load`] of a file's `bytes` (named `path` in messages).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, RunFileError> {
+        Self::checked(serde_json::from_slice(bytes), path)
+    }
+
+    fn checked(parsed: serde_json::Result<Self>, path: &Path) -> Result<Self, RunFileError> {
+        let path_buf = || path.to_path_buf();
+        let run = parsed.map_err(|cause| RunFileError::Json {
             path: path_buf(),
             cause,
         })?;
-        let run: RunFile =
-            serde_json::from_reader(BufReader::new(file)).map_err(|cause| RunFileError::Json {
-                path: path_buf(),
-                cause,
-            })?;
         if run.format != FORMAT {
             return Err(RunFileError::Format {
                 path: path_buf(),

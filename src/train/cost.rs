@@ -66,6 +66,17 @@ impl Cost {
         })
     }
 
+    /// With the memory of `samples` inputs of `input` (as floats, and as the bytes they are
+    /// read from) added to the training bytes.
+    pub fn with_data(mut self, input: Shape, samples: usize) -> Self {
+        let bytes_per_value = 4 + 1;
+        let data = (input.len() as u64)
+            .saturating_mul(samples as u64)
+            .saturating_mul(bytes_per_value);
+        self.training_bytes = self.training_bytes.saturating_add(data);
+        self
+    }
+
     /// Refused when training would take more than `limit` bytes, saying how much it would take.
     pub fn check_fits(&self, limit: u64) -> Result<(), String> {
         if self.training_bytes <= limit {
@@ -89,8 +100,15 @@ impl Cost {
 /// The most memory a run may take: half of this machine's (`MemTotal` in /proc/meminfo), or
 /// 8 GiB where that cannot be read.
 pub fn memory_limit() -> u64 {
-    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *LIMIT.get_or_init(read_memory_limit)
+    *MEMORY_LIMIT.get_or_init(read_memory_limit)
+}
+
+static MEMORY_LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// Sets the most memory a run may take, for this process, in bytes (the fuzzer and the tests use
+/// a small one). Only before the limit is first read: false, and no change, after.
+pub fn set_memory_limit(bytes: u64) -> bool {
+    MEMORY_LIMIT.set(bytes).is_ok()
 }
 
 fn read_memory_limit() -> u64 {

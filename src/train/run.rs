@@ -39,12 +39,15 @@ impl RunConfig {
     /// machine allows one: checked before the data is loaded or a weight allocated. (Shapes
     /// that do not chain are left to the network to report, layer by layer.)
     pub fn check_size(&self) -> Result<(), TrainError> {
-        self.check_size_on(self.data.shape().0)
+        self.check_size_on(self.data.shape().0, None)
     }
 
-    fn check_size_on(&self, input: Shape) -> Result<(), TrainError> {
+    /// [`RunConfig::check_size`] on inputs of `input`, with the data's own memory when the
+    /// number of `samples` is known.
+    fn check_size_on(&self, input: Shape, samples: Option<usize>) -> Result<(), TrainError> {
         match Cost::estimate(input, &self.layers, self.settings.batch_size) {
             Ok(cost) => cost
+                .with_data(input, samples.unwrap_or(0))
                 .check_fits(memory_limit())
                 .map_err(TrainError::TooLarge),
             Err(_) => Ok(()),
@@ -52,16 +55,19 @@ impl RunConfig {
     }
 
     /// Loads the data and initialises the weights from the seed: the same config always gives
-    /// the same starting point.
+    /// the same starting point. Refused before the data is read if the data and the network
+    /// would not fit (an IDX folder's size is read from its headers).
     pub fn build(&self) -> Result<Trainer, TrainError> {
-        self.check_size()?;
+        self.settings.validate().map_err(TrainError::Settings)?;
+        let (input, samples) = self.data.extent()?;
+        self.check_size_on(input, Some(samples))?;
         self.build_on(self.data.load()?)
     }
 
     /// [`RunConfig::build`] on data already loaded from `self.data` (read a large set once).
     pub fn build_on(&self, data: crate::data::Dataset) -> Result<Trainer, TrainError> {
         // refused before anything is allocated
-        self.check_size_on(data.input_shape)?;
+        self.check_size_on(data.input_shape, Some(data.train.len() + data.test.len()))?;
         let network = Network::new(data.input_shape, &self.layers, &mut seeded_rng(self.seed))?;
         Trainer::new(network, data, self.settings, training_rng(self.seed))
     }

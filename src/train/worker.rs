@@ -107,12 +107,7 @@ impl Worker {
                     })
                 }));
                 if let Err(panic) = result {
-                    let message = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    outbox.push(Update::Crashed(message));
+                    outbox.push(Update::Crashed(panic_message(panic.as_ref())));
                     outbox.flush();
                 }
             }
@@ -152,6 +147,15 @@ impl Worker {
     pub fn is_finished(&self) -> bool {
         self.thread.as_ref().is_none_or(JoinHandle::is_finished)
     }
+}
+
+/// What a panic said (its payload as text).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
 }
 
 impl Drop for Worker {

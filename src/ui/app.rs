@@ -127,11 +127,17 @@ struct FrameTimes {
     frames: u32,
     /// Mean and max of the last complete second.
     last: (f64, f64),
+    /// Every frame since launch, in whole milliseconds (the last bucket: 1 s or more).
+    all: FrameHistogram,
 }
 
+/// One second of frames: mean and max in ms, how many.
+type FrameSecond = (f64, f64, u32);
+
 impl FrameTimes {
-    /// Adds a frame; returns (mean ms, max ms, frames) when a second is complete.
-    fn record(&mut self, frame_ms: f64) -> Option<(f64, f64, u32)> {
+    /// Adds a frame; returns the second's figures when a second is complete.
+    fn record(&mut self, frame_ms: f64) -> Option<FrameSecond> {
+        self.all.add(frame_ms);
         let start = *self.window_start.get_or_insert_with(Instant::now);
         self.sum_ms += frame_ms;
         self.max_ms = self.max_ms.max(frame_ms);
@@ -144,11 +150,50 @@ impl FrameTimes {
             self.max_ms,
             self.frames,
         );
-        *self = Self {
-            last: (second.0, second.1),
-            ..Self::default()
-        };
+        self.window_start = None;
+        self.sum_ms = 0.0;
+        self.max_ms = 0.0;
+        self.frames = 0;
+        self.last = (second.0, second.1);
         Some(second)
+    }
+}
+
+/// How many frames took each whole number of milliseconds, since launch.
+struct FrameHistogram {
+    /// `counts[ms]`, ms in 0..=1000 (1000: a second or more).
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl Default for FrameHistogram {
+    fn default() -> Self {
+        Self {
+            counts: vec![0; 1001],
+            total: 0,
+        }
+    }
+}
+
+impl FrameHistogram {
+    fn add(&mut self, frame_ms: f64) {
+        let bucket = (frame_ms.max(0.0) as usize).min(self.counts.len() - 1);
+        self.counts[bucket] += 1;
+        self.total += 1;
+    }
+
+    /// The smallest whole millisecond that `fraction` of the frames took less than
+    /// (the upper edge of the bucket holding that quantile).
+    fn quantile_ms(&self, fraction: f64) -> u64 {
+        let wanted = (fraction * self.total as f64).ceil() as u64;
+        let mut seen = 0;
+        for (ms, count) in self.counts.iter().enumerate() {
+            seen += count;
+            if seen >= wanted.max(1) {
+                return ms as u64 + 1;
+            }
+        }
+        self.counts.len() as u64
     }
 }
 
@@ -398,15 +443,20 @@ impl BackpropLab {
     }
 
     /// One line per second to the performance log, if there is one.
-    fn log_performance(&self, (mean_ms, max_ms, frames): (f64, f64, u32)) {
+    fn log_performance(&self, (mean_ms, max_ms, frames): FrameSecond) {
         let Some(path) = &self.perf_log else {
             return;
         };
         let status = &self.run.status;
+        let all = &self.frame_times.all;
         let line = serde_json::json!({
             "frames": frames,
             "frame_ms_mean": mean_ms,
             "frame_ms_max": max_ms,
+            // since launch: every frame counted, to the whole millisecond above
+            "frames_total": all.total,
+            "frame_ms_p50_total": all.quantile_ms(0.50),
+            "frame_ms_p99_total": all.quantile_ms(0.99),
             "running": status.running,
             "step": status.step,
             "samples_per_s": status.samples_per_second,
@@ -877,4 +927,24 @@ fn banner(ui: &mut Ui, title: &str, message: &str, warning: bool) -> Option<Choi
         });
     ui.add_space(6.0);
     choice
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameHistogram;
+
+    #[test]
+    fn frame_quantiles_are_the_upper_edge_of_their_millisecond() {
+        let mut frames = FrameHistogram::default();
+        for _ in 0..98 {
+            frames.add(3.4);
+        }
+        frames.add(40.2);
+        frames.add(5000.0);
+        assert_eq!(frames.total, 100);
+        assert_eq!(frames.quantile_ms(0.5), 4);
+        assert_eq!(frames.quantile_ms(0.98), 4);
+        assert_eq!(frames.quantile_ms(0.99), 41);
+        assert_eq!(frames.quantile_ms(1.0), 1001);
+    }
 }

@@ -3,6 +3,7 @@
 
 mod app;
 mod curves;
+pub mod fault;
 pub mod file_dialog;
 mod layers_panel;
 mod palette;

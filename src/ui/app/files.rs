@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use egui::{RichText, Ui};
 
 use super::BackpropLab;
+use crate::io::atomic::{self, FileStamp, explain};
 use crate::io::run_file::{MarkerRecord, ProbeRecord, RunHistory};
 use crate::io::{RunFile, TrainingRecord, load_any, safetensors_model};
 use crate::nn::Network;
@@ -77,8 +78,9 @@ impl Ask {
 /// The app's file state.
 #[derive(Default)]
 pub struct Files {
-    /// The run file this run was saved to or opened from: Save run writes there.
-    pub current: Option<PathBuf>,
+    /// The run file this run was saved to or opened from: Save run writes there, unless
+    /// another program has changed it since (its stamp then differs).
+    pub current: Option<(PathBuf, Option<FileStamp>)>,
     /// A save waiting for the trainer's state.
     pub(super) pending: Option<PathBuf>,
     /// A path being typed (no file dialog here, or none wanted), and what for.
@@ -159,7 +161,18 @@ impl BackpropLab {
     /// Save run: where it was saved or opened last, else ask.
     pub(super) fn save_run(&mut self) {
         match self.files.current.clone() {
-            Some(path) => self.save_run_to(path),
+            Some((path, stamp)) if FileStamp::of(&path) != stamp => {
+                self.files.note = Some((
+                    false,
+                    format!(
+                        "The run was not saved: {} was changed or replaced by another program \
+                         since it was saved or opened here, and was left as it is. Save run \
+                         as… to save over it or elsewhere.",
+                        path.display()
+                    ),
+                ));
+            }
+            Some((path, _)) => self.save_run_to(path),
             None => self.ask(Ask::SaveRun),
         }
     }
@@ -244,13 +257,17 @@ impl BackpropLab {
 
     /// The trainer's state arrived: the run file goes to the path waiting for it.
     pub(super) fn state_arrived(&mut self, update: &Update) {
-        let (Update::State(state), Some(path)) = (update, self.files.pending.take()) else {
+        // (other updates arrive before it while the run trains: the path waits for the state)
+        let Update::State(state) = update else {
+            return;
+        };
+        let Some(path) = self.files.pending.take() else {
             return;
         };
         let run = RunFile::from_parts(self.config_of(state), (**state).clone(), self.history());
         self.files.note = Some(match run.save(&path) {
             Ok(()) => {
-                self.files.current = Some(path.clone());
+                self.files.current = Some((path.clone(), FileStamp::of(&path)));
                 self.remember(&path);
                 (true, format!("Saved the run to {}", path.display()))
             }
@@ -338,6 +355,7 @@ impl BackpropLab {
     /// A run file: checked in full (its data rebuilt, its state taken up) before the running
     /// one is replaced.
     pub fn open_run(&mut self, path: &Path) -> Result<String, String> {
+        let stamp = FileStamp::of(path);
         let run = RunFile::load(path).map_err(|e| e.to_string())?;
         let config = run.config.clone();
         let history = run.history.clone();
@@ -348,7 +366,7 @@ impl BackpropLab {
         if let Some(history) = history {
             self.restore_history(history);
         }
-        self.files.current = Some(path.to_path_buf());
+        self.files.current = Some((path.to_path_buf(), stamp));
         Ok(format!("Opened {} at step {step}", path.display()))
     }
 
@@ -473,9 +491,16 @@ impl BackpropLab {
                 text += &format!("{name},{},{},{}\n", p.step, p.epochs, p.value);
             }
         }
-        self.files.note = Some(match std::fs::write(path, text) {
+        self.files.note = Some(match atomic::write_bytes(path, text.as_bytes()) {
             Ok(()) => (true, format!("Exported the curves to {}", path.display())),
-            Err(error) => (false, format!("{}: {error}", path.display())),
+            Err((path, error)) => (
+                false,
+                format!(
+                    "The curves were not exported: {}: {}",
+                    path.display(),
+                    explain(&error)
+                ),
+            ),
         });
     }
 
@@ -663,9 +688,12 @@ pub fn save_png(
         .collect();
     let image = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
         .ok_or("the screenshot has the wrong size")?;
+    let mut png = std::io::Cursor::new(Vec::new());
     image
-        .save(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|e| e.to_string())?;
+    atomic::write_bytes(path, png.get_ref())
+        .map_err(|(path, e)| format!("{}: {}", path.display(), explain(&e)))?;
     Ok(format!("Saved the view ({w}x{h}) to {}", path.display()))
 }
 

@@ -19,6 +19,7 @@ use crate::data::DataError;
 use crate::data::digit_image::{self, GreyImage, SIDE};
 use crate::nn::{LayerSpec, Network, Shape, predicted_class};
 use crate::train::protocol::{Probe, RunInfo, Snapshot};
+use crate::ui::fault::contain;
 use crate::ui::{file_dialog, palette};
 
 /// Side of the picture the strokes are drawn into before the pipeline.
@@ -307,7 +308,13 @@ impl DrawView {
 
     /// Classifies a PNG or JPEG file the way `backprop-lab classify` does.
     pub fn open(&mut self, path: PathBuf) {
-        match digit_image::from_file(&path) {
+        // a fault in the picture pipeline is a message, like a bad file
+        let read = contain(|| digit_image::from_file(&path)).unwrap_or_else(|panic| {
+            Err(DataError::Invalid(format!(
+                "the picture could not be read (an internal error: {panic})"
+            )))
+        });
+        match read {
             Ok(input) => {
                 self.input = Some(input);
                 self.message = None;
@@ -343,7 +350,9 @@ impl DrawView {
         };
         let result = network.map_err(|e| e.to_string()).and_then(|network| {
             let x = Array1::from(input.clone()).insert_axis(Axis(0));
-            network.predict(x.view()).map_err(|e| e.to_string())
+            contain(|| network.predict(x.view()))
+                .map_err(|panic| format!("an internal error: {panic}"))?
+                .map_err(|e| e.to_string())
         });
         match result {
             Ok(output) => {

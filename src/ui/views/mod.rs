@@ -37,6 +37,7 @@ pub use step_through::{StepCursor, StepThroughView};
 pub use weights::{Layout, Quantity, WeightReadout, WeightsView};
 
 use super::curves::CurvesPanel;
+use super::fault::contain;
 use super::pins::{CompareAction, Pins};
 use super::run_view::RunView;
 use super::timeline::TimelineAction;
@@ -151,6 +152,10 @@ pub struct Views {
     pub viewport: Rect,
     /// A view to scroll into view in the next frame (one just switched on).
     reveal: Option<&'static str>,
+    /// Views that panicked, with the message: each shows it in its tile until restarted.
+    failed: Vec<(&'static str, String)>,
+    /// A view told to panic in its next frame (the tests' way to check the containment).
+    crash_requested: Option<&'static str>,
 }
 
 impl Default for Views {
@@ -162,6 +167,8 @@ impl Default for Views {
             tiles: Vec::new(),
             viewport: Rect::NOTHING,
             reveal: None,
+            failed: Vec::new(),
+            crash_requested: None,
         }
     }
 }
@@ -290,6 +297,7 @@ impl Views {
         };
         self.tiles.clear();
         self.viewport = area;
+        let mut restart = None;
         let mut tiles_ui = ui.new_child(UiBuilder::new().max_rect(area));
         egui::ScrollArea::both()
             .id_salt("views")
@@ -306,14 +314,32 @@ impl Views {
                     self.tiles.push((view.id(), rect));
                     let mut tile = ui.new_child(UiBuilder::new().max_rect(rect).id_salt(view.id()));
                     tile.set_clip_rect(rect.intersect(ui.clip_rect()));
+                    let failed = self.failed.iter().find(|(id, _)| *id == view.id());
+                    let crash = self.crash_requested == Some(view.id());
+                    let mut outcome = Ok(());
                     egui::Frame::group(tile.style())
                         .inner_margin(6.0)
                         .show(&mut tile, |ui| {
                             ui.set_min_size(ui.available_size());
                             ui.set_max_width(ui.available_width());
                             ui.label(RichText::new(view.title()).strong().size(15.0));
-                            view.ui(ui, &mut ctx);
+                            if let Some((_, message)) = failed {
+                                if stopped_ui(ui, message) {
+                                    restart = Some(index);
+                                }
+                                return;
+                            }
+                            // a panic stops this view, not the app
+                            outcome = contain(|| {
+                                assert!(!crash, "a crash requested in {}", view.id());
+                                view.ui(ui, &mut ctx);
+                            });
                         });
+                    if let Err(message) = outcome {
+                        eprintln!("the {} view stopped: {message}", view.id());
+                        self.crash_requested = None;
+                        self.failed.push((view.id(), message));
+                    }
                     // after the view: a scroll area inside it would take the request
                     if self.reveal == Some(view.id()) {
                         ui.scroll_to_rect(rect, Some(egui::Align::TOP));
@@ -321,7 +347,23 @@ impl Views {
                     }
                 }
             });
+        if let Some(index) = restart {
+            let id = self.views[index].id();
+            self.failed.retain(|(failed, _)| *failed != id);
+            self.views[index] = registry().swap_remove(index);
+        }
         actions
+    }
+
+    /// Makes the view `id` panic in its next frame, as `Command::Crash` does the trainer: for
+    /// the tests that check a fault stays in its view.
+    pub fn request_crash(&mut self, id: &str) {
+        self.crash_requested = self.views.iter().map(|v| v.id()).find(|v| *v == id);
+    }
+
+    /// The views that stopped on a panic, with its message.
+    pub fn stopped(&self) -> &[(&'static str, String)] {
+        &self.failed
     }
 
     /// One toggle per view; a view this run cannot show is greyed and says why.
@@ -359,6 +401,19 @@ impl Views {
             self.reveal = reveal;
         }
     }
+}
+
+/// The tile of a view that panicked: what happened and a way to start it afresh. True when
+/// Restart is pressed.
+fn stopped_ui(ui: &mut Ui, message: &str) -> bool {
+    ui.colored_label(
+        ui.visuals().warn_fg_color,
+        "This view stopped on an internal error; the rest of the app goes on.",
+    );
+    ui.label(RichText::new(message).monospace().small());
+    ui.button("Restart the view")
+        .on_hover_text("Start this view afresh (its own settings go back to their defaults)")
+        .clicked()
 }
 
 #[cfg(test)]

@@ -1,0 +1,173 @@
+//! `cargo bench --bench widest`: the frame budget with the largest networks the settings panel
+//! accepts (4,096 units a layer, 256 filters a convolution), training, with every view open. The
+//! real app is driven through egui_kittest for 20 s per network; every frame's time (the app's
+//! logic, layout and tessellation, not the rasterising) is kept and its median, 99th percentile
+//! and worst frames are printed; then each view is timed alone.
+//! `cargo bench --bench widest -- curves network` times those views alone only.
+
+use std::time::{Duration, Instant};
+
+use backprop_lab::nn::{Activation, LayerSpec, Padding};
+use backprop_lab::train::cost::{Cost, format_size, memory_limit};
+use backprop_lab::train::{Preset, RunConfig};
+use backprop_lab::ui::{BackpropLab, Launch};
+use egui_kittest::Harness;
+
+const RUN: Duration = Duration::from_secs(20);
+const ALONE: Duration = Duration::from_secs(6);
+
+fn dense(units: usize) -> LayerSpec {
+    LayerSpec::Dense {
+        units,
+        activation: Activation::Relu,
+    }
+}
+
+fn output() -> LayerSpec {
+    LayerSpec::Dense {
+        units: 10,
+        activation: Activation::Softmax,
+    }
+}
+
+/// mnist-mlp's data with `layers`.
+fn on_mnist(preset: &str, layers: Vec<LayerSpec>) -> RunConfig {
+    let mut config = RunConfig::from_preset(&Preset::named(preset).expect("a preset"), 42);
+    config.layers = layers;
+    config
+}
+
+fn networks() -> Vec<(&'static str, RunConfig)> {
+    vec![
+        (
+            "two dense layers of 4,096",
+            on_mnist(
+                "mnist-mlp",
+                vec![LayerSpec::Flatten, dense(4096), dense(4096), output()],
+            ),
+        ),
+        (
+            "conv 256 filters 3x3 twice, dense 4,096",
+            on_mnist(
+                "mnist-cnn",
+                vec![
+                    LayerSpec::Conv2d {
+                        filters: 256,
+                        kernel: 3,
+                        padding: Padding::Valid,
+                        activation: Activation::Relu,
+                    },
+                    LayerSpec::MaxPool2d { size: 2 },
+                    LayerSpec::Conv2d {
+                        filters: 256,
+                        kernel: 3,
+                        padding: Padding::Valid,
+                        activation: Activation::Relu,
+                    },
+                    LayerSpec::MaxPool2d { size: 2 },
+                    LayerSpec::Flatten,
+                    dense(4096),
+                    output(),
+                ],
+            ),
+        ),
+    ]
+}
+
+/// Frame times in ms of the app training `config` with `views` open, for `run`.
+fn frame_times(config: &RunConfig, views: Vec<&'static str>, run: Duration) -> Vec<f64> {
+    let launch = Launch {
+        config: Some(config.clone()),
+        play: true,
+        ..Launch::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size([1440.0, 900.0])
+        .build_eframe(move |cc| {
+            let mut app = BackpropLab::new(cc, launch);
+            app.show_views(&views);
+            app
+        });
+    let started = Instant::now();
+    let mut times = Vec::new();
+    // `run` of training: the time from launch to the first step (the data loads, the weights
+    // are made) comes on top
+    let mut first_step = None;
+    while first_step.is_none_or(|first: Instant| first.elapsed() < run) {
+        let frame = Instant::now();
+        harness.step();
+        times.push(frame.elapsed().as_secs_f64() * 1000.0);
+        if first_step.is_none() && harness.state().run_view().status.step > 0 {
+            first_step = Some(Instant::now());
+        }
+        assert!(
+            started.elapsed() < run + Duration::from_secs(120),
+            "no training step within two minutes"
+        );
+    }
+    times
+}
+
+fn quantile(sorted: &[f64], fraction: f64) -> f64 {
+    let index = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index]
+}
+
+fn summary(times: Vec<f64>) -> String {
+    let mut worst: Vec<(usize, f64)> = times.iter().copied().enumerate().collect();
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let worst: Vec<String> = worst[..3.min(worst.len())]
+        .iter()
+        .map(|(frame, ms)| format!("#{frame} {ms:.0} ms"))
+        .collect();
+    let mut sorted = times;
+    sorted.sort_by(f64::total_cmp);
+    format!(
+        "{} frames, median {:.1} ms, p99 {:.1} ms, worst: {}",
+        sorted.len(),
+        quantile(&sorted, 0.5),
+        quantile(&sorted, 0.99),
+        worst.join(", ")
+    )
+}
+
+fn main() {
+    for (name, config) in networks() {
+        let cost = Cost::estimate(
+            config.data.shape().0,
+            &config.layers,
+            config.settings.batch_size,
+        )
+        .expect("the layers chain");
+        assert!(
+            cost.check_fits(memory_limit()).is_ok(),
+            "{name} is accepted on this machine"
+        );
+        println!(
+            "{name}: {} parameters, about {} to train",
+            cost.parameters,
+            format_size(cost.training_bytes)
+        );
+        let views = backprop_lab::ui::views::ids();
+        // `cargo bench --bench widest -- VIEW...`: those views alone
+        let chosen: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .collect();
+        if chosen.is_empty() {
+            println!(
+                "  every view: {}",
+                summary(frame_times(&config, views.clone(), RUN))
+            );
+        }
+        for view in views
+            .into_iter()
+            .filter(|v| chosen.is_empty() || chosen.iter().any(|c| c == v))
+        {
+            println!(
+                "  {view:>10} alone: {}",
+                summary(frame_times(&config, vec![view], ALONE))
+            );
+        }
+    }
+}

@@ -6,7 +6,7 @@ use backprop_lab::nn::{Loss, Network, predicted_class};
 use backprop_lab::train::Phase;
 use backprop_lab::train::protocol::{Probe, Snapshot};
 use backprop_lab::ui::views::{
-    BoundaryView, ConfusionView, DrawView, GraphReadout, GraphView, PlacedNode, Quantity,
+    BoundaryView, ConfusionView, DrawView, GraphReadout, GraphView, Layout, PlacedNode, Quantity,
     StepThroughView, WeightsView, num, plain_text,
 };
 use backprop_lab::ui::{BackpropLab, Launch};
@@ -1232,4 +1232,57 @@ fn a_view_that_panics_stops_alone_says_why_and_restarts() {
     // a fresh network view, drawing again
     train_steps(&mut harness, 1);
     assert!(!harness.state().views().get::<GraphView>().nodes.is_empty());
+}
+
+#[test]
+fn a_layer_taller_than_a_texture_is_binned_to_fit_and_reads_every_unit() {
+    // 3,000 units: more rows than the 2,048 texture side here; unit tiles of 3,000 would not fit
+    let mut config = backprop_lab::train::RunConfig::from_preset(
+        &backprop_lab::train::Preset::named("mnist-mlp").expect("a preset"),
+        42,
+    );
+    config.layers[1] = backprop_lab::nn::LayerSpec::Dense {
+        units: 3000,
+        activation: backprop_lab::nn::Activation::Relu,
+    };
+    let mut harness = app_harness::launch(Launch {
+        config: Some(config),
+        views: Some(vec!["weights".into()]),
+        ..Launch::default()
+    });
+    harness
+        .state_mut()
+        .views_mut()
+        .get_mut::<WeightsView>()
+        .layout = Layout::Tiles;
+    harness.run_steps(2);
+    assert!(harness.state().views().stopped().is_empty());
+    let rect = harness
+        .state()
+        .views()
+        .get::<WeightsView>()
+        .picture_rect
+        .expect("the matrix is drawn");
+    // the readout still names single units: the last one, input 700
+    let at = Pos2::new(
+        rect.left() + rect.width() * (700.5 / 784.0),
+        rect.top() + rect.height() * (2999.5 / 3000.0),
+    );
+    hover(&mut harness, at);
+    let readout = harness
+        .state()
+        .views()
+        .get::<WeightsView>()
+        .readout
+        .clone()
+        .expect("a readout");
+    assert_eq!(
+        (readout.layer, readout.row, readout.column),
+        (1, 2999, Some(700))
+    );
+    let weight = snapshot(harness.state()).expect("a snapshot").layers[1]
+        .weight
+        .as_ref()
+        .expect("weights")[[2999, 700]];
+    assert_eq!(readout.value, weight);
 }

@@ -205,6 +205,12 @@ impl TileGrid {
         self.tiles.div_ceil(self.columns)
     }
 
+    /// Whether its picture fits in one texture.
+    fn fits(&self, ui: &Ui) -> bool {
+        let max_side = ui.ctx().input(|i| i.max_texture_side);
+        self.size().iter().all(|&side| side <= max_side)
+    }
+
     /// Picture size with one pixel between tiles.
     fn size(&self) -> [usize; 2] {
         [
@@ -416,7 +422,8 @@ impl WeightsView {
                 scale
             }
         };
-        match (self.layout, spec) {
+        // tiles when they fit in one texture, else the matrix (binned to fit)
+        let tiled = match (self.layout, spec) {
             (Layout::Tiles, Some(LayerSpec::Conv2d { kernel, .. })) => {
                 let channels = matrix.ncols() / (kernel * kernel).max(1);
                 self.filter_tiles(ui, key_base, matrix, *kernel, channels, scale)
@@ -425,7 +432,10 @@ impl WeightsView {
                 let shape = tile_shape.expect("checked in the guard");
                 self.unit_tiles(ui, key_base, matrix, shape, scale)
             }
-            _ => self.matrix(ui, key_base, matrix, bias, scale),
+            _ => false,
+        };
+        if !tiled {
+            self.matrix(ui, key_base, matrix, bias, scale);
         }
         self.step_matrices = step_matrices;
     }
@@ -441,37 +451,26 @@ impl WeightsView {
     ) {
         let (units, inputs) = matrix.dim();
         let max_side = ui.ctx().input(|i| i.max_texture_side).max(64);
-        // columns per picture pixel, so that the texture fits; each pixel shows the value of
-        // largest magnitude among its columns
-        let bin = inputs.div_ceil(max_side).max(1);
-        let key = (
-            key_base.0,
-            key_base.1,
-            self.quantity,
-            Layout::Matrix,
-            [bin, 0],
-        );
+        // cells per picture pixel, so that the texture fits; each pixel shows the value of
+        // largest magnitude among its cells
+        let bins = [
+            inputs.div_ceil(max_side).max(1),
+            units.div_ceil(max_side).max(1),
+        ];
+        let key = (key_base.0, key_base.1, self.quantity, Layout::Matrix, bins);
         let picture = self
             .picture
             .get(ui, key, TextureOptions::NEAREST, || {
-                let width = inputs.div_ceil(bin);
-                let values: Vec<f32> = (0..units)
-                    .flat_map(|r| {
-                        (0..width).map(move |c| {
-                            let columns = c * bin..((c + 1) * bin).min(inputs);
-                            columns
-                                .map(|k| matrix[[r, k]])
-                                .fold(0.0f32, |m, v| if v.abs() > m.abs() { v } else { m })
-                        })
-                    })
-                    .collect();
-                heat::image(&values, width, units, scale)
+                let (values, width, height) =
+                    largest_in_bins(|r, c| matrix[[r, c]], units, inputs, bins);
+                heat::image(&values, width, height, scale)
             })
             .clone();
         let bias_picture = self
             .bias
             .get(ui, key, TextureOptions::NEAREST, || {
-                heat::image(bias.as_slice().unwrap_or(&bias.to_vec()), 1, units, scale)
+                let (values, _, height) = largest_in_bins(|r, _| bias[r], units, 1, [1, bins[1]]);
+                heat::image(&values, 1, height, scale)
             })
             .clone();
 
@@ -555,12 +554,15 @@ impl WeightsView {
         matrix: &Array2<f32>,
         shape: Shape,
         scale: Scale,
-    ) {
+    ) -> bool {
         let space = ui.available_size() - Vec2::new(80.0, 24.0);
         let units = matrix.nrows();
         let aspect = shape.width as f32 / shape.height as f32;
         let columns = columns_for(units, aspect, space.x / space.y.max(1.0));
         let grid = TileGrid::new([shape.width, shape.height], units, columns);
+        if !grid.fits(ui) {
+            return false;
+        }
         let channels = shape.channels.max(1);
         let value = move |unit: usize, x: usize, y: usize| {
             let start = (y * shape.width + x) * channels;
@@ -594,6 +596,7 @@ impl WeightsView {
                 value,
             )
         });
+        true
     }
 
     /// Each conv filter [k*k*channels] as k x k tiles, one per input channel.
@@ -605,7 +608,7 @@ impl WeightsView {
         kernel: usize,
         channels: usize,
         scale: Scale,
-    ) {
+    ) -> bool {
         let space = ui.available_size() - Vec2::new(80.0, 24.0);
         let filters = matrix.nrows();
         let channels = channels.max(1);
@@ -616,6 +619,9 @@ impl WeightsView {
             columns_for(filters, 1.0, space.x / space.y.max(1.0))
         };
         let grid = TileGrid::new([kernel, kernel], tiles, columns);
+        if !grid.fits(ui) {
+            return false;
+        }
         let at = move |tile: usize, x: usize, y: usize| {
             let (filter, channel) = (tile / channels, tile % channels);
             (filter, (y * kernel + x) * channels + channel)
@@ -651,6 +657,7 @@ impl WeightsView {
                 value,
             )
         });
+        true
     }
 
     /// Draws a tile picture with its colour bar; `describe(tile, x, y)` gives the hover text,
@@ -705,6 +712,15 @@ impl WeightsView {
         let aspect = shape.width as f32 / shape.height.max(1) as f32;
         let columns = columns_for(filters, aspect, space.x / space.y.max(1.0));
         let grid = TileGrid::new([shape.width, shape.height], filters, columns);
+        if !grid.fits(ui) {
+            let [width, height] = grid.size();
+            ui.label(format!(
+                "{filters} feature maps of {}x{} would make a {width}x{height} picture, larger than \
+                 this graphics card draws: choose a later layer",
+                shape.width, shape.height
+            ));
+            return;
+        }
         let activation = &layer.probe_activation;
         let value = |filter: usize, x: usize, y: usize| {
             activation
@@ -770,8 +786,53 @@ impl View for WeightsView {
     }
 }
 
+/// The [rows, columns] grid `value(r, c)` in bins of [columns, rows] cells, each bin the value
+/// of largest magnitude in it: (values row-major, width, height).
+fn largest_in_bins(
+    value: impl Fn(usize, usize) -> f32,
+    rows: usize,
+    columns: usize,
+    [column_bin, row_bin]: [usize; 2],
+) -> (Vec<f32>, usize, usize) {
+    let (width, height) = (columns.div_ceil(column_bin), rows.div_ceil(row_bin));
+    let largest = |a: f32, b: f32| if b.abs() > a.abs() { b } else { a };
+    let values = (0..height)
+        .flat_map(|y| {
+            let value = &value;
+            (0..width).map(move |x| {
+                (y * row_bin..((y + 1) * row_bin).min(rows))
+                    .flat_map(|r| {
+                        (x * column_bin..((x + 1) * column_bin).min(columns))
+                            .map(move |c| value(r, c))
+                    })
+                    .fold(0.0f32, largest)
+            })
+        })
+        .collect();
+    (values, width, height)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bins_keep_the_value_of_largest_magnitude_and_cover_every_cell() {
+        // 5 rows x 3 columns: value 10 * r + c, one large negative at (3, 1)
+        let value = |r: usize, c: usize| {
+            if (r, c) == (3, 1) {
+                -99.0
+            } else {
+                (10 * r + c) as f32
+            }
+        };
+        let (values, width, height) = super::largest_in_bins(value, 5, 3, [2, 2]);
+        assert_eq!((width, height), (2, 3));
+        // bins: rows 0-1, 2-3, 4 by columns 0-1, 2
+        assert_eq!(values, [11.0, 12.0, -99.0, 32.0, 41.0, 42.0]);
+        let (values, width, height) = super::largest_in_bins(value, 5, 3, [1, 1]);
+        assert_eq!((width, height), (3, 5));
+        assert_eq!(values[3 * 3 + 1], -99.0);
+    }
+
     use super::*;
 
     #[test]

@@ -2,7 +2,8 @@
 //! accepts (4,096 units a layer, 256 filters a convolution), training, with every view open. The
 //! real app is driven through egui_kittest for 20 s per network; every frame's time (the app's
 //! logic, layout and tessellation, not the rasterising) is kept and its median, 99th percentile
-//! and worst frames are printed; then each view is timed alone.
+//! and worst frames are printed, with the time the UI thread spent on a core and waiting for one
+//! (the trainer's threads take both cores); then each view is timed alone.
 //! `cargo bench --bench widest -- curves network` times those views alone only.
 
 use std::time::{Duration, Instant};
@@ -74,8 +75,26 @@ fn networks() -> Vec<(&'static str, RunConfig)> {
     ]
 }
 
-/// Frame times in ms of the app training `config` with `views` open, for `run`.
-fn frame_times(config: &RunConfig, views: Vec<&'static str>, run: Duration) -> Vec<f64> {
+/// This thread's time on a core and waiting for one, in ms, from the scheduler's own count
+/// (zero where there is no /proc/thread-self/schedstat).
+fn scheduled_ms() -> [f64; 2] {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let mut fields = text
+        .split_whitespace()
+        .map(|f| f.parse::<f64>().unwrap_or(0.0) / 1e6);
+    [fields.next().unwrap_or(0.0), fields.next().unwrap_or(0.0)]
+}
+
+/// One frame: wall time, of it on a core, and waiting for a core (ms).
+#[derive(Clone, Copy)]
+struct Frame {
+    wall: f64,
+    running: f64,
+    waiting: f64,
+}
+
+/// Frames of the app training `config` with `views` open, for `run`.
+fn frame_times(config: &RunConfig, views: Vec<&'static str>, run: Duration) -> Vec<Frame> {
     let launch = Launch {
         config: Some(config.clone()),
         play: true,
@@ -94,9 +113,14 @@ fn frame_times(config: &RunConfig, views: Vec<&'static str>, run: Duration) -> V
     // are made) comes on top
     let mut first_step = None;
     while first_step.is_none_or(|first: Instant| first.elapsed() < run) {
-        let frame = Instant::now();
+        let (frame, [running, waiting]) = (Instant::now(), scheduled_ms());
         harness.step();
-        times.push(frame.elapsed().as_secs_f64() * 1000.0);
+        let [running_after, waiting_after] = scheduled_ms();
+        times.push(Frame {
+            wall: frame.elapsed().as_secs_f64() * 1000.0,
+            running: running_after - running,
+            waiting: waiting_after - waiting,
+        });
         if first_step.is_none() && harness.state().run_view().status.step > 0 {
             first_step = Some(Instant::now());
         }
@@ -113,20 +137,30 @@ fn quantile(sorted: &[f64], fraction: f64) -> f64 {
     sorted[index]
 }
 
-fn summary(times: Vec<f64>) -> String {
-    let mut worst: Vec<(usize, f64)> = times.iter().copied().enumerate().collect();
-    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+fn summary(frames: Vec<Frame>) -> String {
+    let mut worst = frames.clone();
+    worst.sort_by(|a, b| b.wall.total_cmp(&a.wall));
     let worst: Vec<String> = worst[..3.min(worst.len())]
         .iter()
-        .map(|(frame, ms)| format!("#{frame} {ms:.0} ms"))
+        .map(|f| {
+            format!(
+                "{:.0} ms ({:.0} on a core, {:.0} waiting for one)",
+                f.wall, f.running, f.waiting
+            )
+        })
         .collect();
-    let mut sorted = times;
+    let mut sorted: Vec<f64> = frames.iter().map(|f| f.wall).collect();
     sorted.sort_by(f64::total_cmp);
+    let mut running: Vec<f64> = frames.iter().map(|f| f.running).collect();
+    running.sort_by(f64::total_cmp);
     format!(
-        "{} frames, median {:.1} ms, p99 {:.1} ms, worst: {}",
+        "{} frames, median {:.1} ms, p99 {:.1} ms (on a core: p99 {:.1} ms, most {:.1} ms); \
+         worst: {}",
         sorted.len(),
         quantile(&sorted, 0.5),
         quantile(&sorted, 0.99),
+        quantile(&running, 0.99),
+        running.last().copied().unwrap_or(0.0),
         worst.join(", ")
     )
 }

@@ -1286,3 +1286,41 @@ fn a_layer_taller_than_a_texture_is_binned_to_fit_and_reads_every_unit() {
         .expect("weights")[[2999, 700]];
     assert_eq!(readout.value, weight);
 }
+
+#[test]
+fn a_large_networks_layer_statistics_are_worked_out_off_the_window_and_arrive_exact() {
+    // 2 x 1.6 million weights and gradients: the table's means are taken on a thread of their own
+    let mut config = backprop_lab::train::RunConfig::from_preset(
+        &backprop_lab::train::Preset::named("mnist-mlp").expect("a preset"),
+        42,
+    );
+    config.layers[1] = backprop_lab::nn::LayerSpec::Dense {
+        units: 2048,
+        activation: backprop_lab::nn::Activation::Relu,
+    };
+    let mut harness = app_harness::launch(Launch {
+        config: Some(config),
+        views: Some(vec!["curves".into()]),
+        ..Launch::default()
+    });
+    train_steps(&mut harness, 1);
+    let now = snapshot(harness.state()).expect("a snapshot");
+    let mean_abs = |values: &ndarray::Array2<f32>| {
+        let sum = values.iter().fold(0.0f64, |s, v| s + f64::from(v.abs()));
+        format!("{:.2e}", sum / values.len() as f64)
+    };
+    let layer = &now.layers[1];
+    let (weight, gradient) = (
+        mean_abs(layer.weight.as_ref().expect("weights")),
+        mean_abs(layer.grad_weight.as_ref().expect("gradients")),
+    );
+    let started = std::time::Instant::now();
+    while harness.query_by_label(&gradient).is_none() {
+        assert!(
+            started.elapsed() < app_harness::TIMEOUT,
+            "no row with {gradient}"
+        );
+        harness.step();
+    }
+    harness.get_by_label(&weight);
+}

@@ -24,6 +24,16 @@ fn dense(units: usize) -> LayerSpec {
     }
 }
 
+/// The widest convolution the panel takes: 256 filters (of 3x3).
+fn conv256() -> LayerSpec {
+    LayerSpec::Conv2d {
+        filters: 256,
+        kernel: 3,
+        padding: Padding::Valid,
+        activation: Activation::Relu,
+    }
+}
+
 fn output() -> LayerSpec {
     LayerSpec::Dense {
         units: 10,
@@ -52,19 +62,9 @@ fn networks() -> Vec<(&'static str, RunConfig)> {
             on_mnist(
                 "mnist-cnn",
                 vec![
-                    LayerSpec::Conv2d {
-                        filters: 256,
-                        kernel: 3,
-                        padding: Padding::Valid,
-                        activation: Activation::Relu,
-                    },
+                    conv256(),
                     LayerSpec::MaxPool2d { size: 2 },
-                    LayerSpec::Conv2d {
-                        filters: 256,
-                        kernel: 3,
-                        padding: Padding::Valid,
-                        activation: Activation::Relu,
-                    },
+                    conv256(),
                     LayerSpec::MaxPool2d { size: 2 },
                     LayerSpec::Flatten,
                     dense(4096),

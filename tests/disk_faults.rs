@@ -91,17 +91,6 @@ fn xor() -> (RunConfig, Trainer) {
     (config, trainer)
 }
 
-fn record(config: &RunConfig, trainer: &Trainer) -> TrainingRecord {
-    TrainingRecord {
-        preset: config.preset.clone(),
-        data: config.data.clone(),
-        settings: *trainer.settings(),
-        seed: config.seed,
-        epochs: trainer.epoch(),
-        steps: trainer.step(),
-    }
-}
-
 /// Every writer (run, JSON model, safetensors model) over `previous` files in `disk`, failing
 /// with `reason`: each error names the file and says why, and each previous file is intact.
 fn every_writer_fails(disk: &Tmpfs, reason: &str, after_setup: impl FnOnce()) {
@@ -110,12 +99,12 @@ fn every_writer_fails(disk: &Tmpfs, reason: &str, after_setup: impl FnOnce()) {
     let json = disk.path("model.json");
     let safetensors = disk.path("model.safetensors");
     RunFile::new(&config, &trainer).save(&run).expect("saved");
-    ModelFile::new(trainer.network(), record(&config, &trainer))
+    ModelFile::new(trainer.network(), TrainingRecord::of(&config, &trainer))
         .save(&json)
         .expect("saved");
     safetensors_model::save(
         trainer.network(),
-        Some(&record(&config, &trainer)),
+        Some(&TrainingRecord::of(&config, &trainer)),
         &safetensors,
     )
     .expect("saved");
@@ -136,7 +125,7 @@ fn every_writer_fails(disk: &Tmpfs, reason: &str, after_setup: impl FnOnce()) {
             .save(&run)
             .expect_err("refused")
             .to_string(),
-        ModelFile::new(trainer.network(), record(&config, &trainer))
+        ModelFile::new(trainer.network(), TrainingRecord::of(&config, &trainer))
             .save(&json)
             .expect_err("refused")
             .to_string(),

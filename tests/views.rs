@@ -1237,16 +1237,8 @@ fn a_view_that_panics_stops_alone_says_why_and_restarts() {
 #[test]
 fn a_layer_taller_than_a_texture_is_binned_to_fit_and_reads_every_unit() {
     // 3,000 units: more rows than the 2,048 texture side here; unit tiles of 3,000 would not fit
-    let mut config = backprop_lab::train::RunConfig::from_preset(
-        &backprop_lab::train::Preset::named("mnist-mlp").expect("a preset"),
-        42,
-    );
-    config.layers[1] = backprop_lab::nn::LayerSpec::Dense {
-        units: 3000,
-        activation: backprop_lab::nn::Activation::Relu,
-    };
     let mut harness = app_harness::launch(Launch {
-        config: Some(config),
+        config: Some(mnist_mlp_with_hidden(3000)),
         views: Some(vec!["weights".into()]),
         ..Launch::default()
     });
@@ -1290,16 +1282,8 @@ fn a_layer_taller_than_a_texture_is_binned_to_fit_and_reads_every_unit() {
 #[test]
 fn a_large_networks_layer_statistics_are_worked_out_off_the_window_and_arrive_exact() {
     // 2 x 1.6 million weights and gradients: the table's means are taken on a thread of their own
-    let mut config = backprop_lab::train::RunConfig::from_preset(
-        &backprop_lab::train::Preset::named("mnist-mlp").expect("a preset"),
-        42,
-    );
-    config.layers[1] = backprop_lab::nn::LayerSpec::Dense {
-        units: 2048,
-        activation: backprop_lab::nn::Activation::Relu,
-    };
     let mut harness = app_harness::launch(Launch {
-        config: Some(config),
+        config: Some(mnist_mlp_with_hidden(2048)),
         views: Some(vec!["curves".into()]),
         ..Launch::default()
     });
@@ -1323,4 +1307,17 @@ fn a_large_networks_layer_statistics_are_worked_out_off_the_window_and_arrive_ex
         harness.step();
     }
     harness.get_by_label(&weight);
+}
+
+/// mnist-mlp with a hidden layer of `units`.
+fn mnist_mlp_with_hidden(units: usize) -> backprop_lab::train::RunConfig {
+    let mut config = backprop_lab::train::RunConfig::from_preset(
+        &backprop_lab::train::Preset::named("mnist-mlp").expect("a preset"),
+        42,
+    );
+    config.layers[1] = backprop_lab::nn::LayerSpec::Dense {
+        units,
+        activation: backprop_lab::nn::Activation::Relu,
+    };
+    config
 }

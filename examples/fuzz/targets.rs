@@ -139,17 +139,6 @@ fn trained(preset: &str) -> (RunConfig, Trainer) {
     (config, trainer)
 }
 
-fn record(config: &RunConfig, trainer: &Trainer) -> TrainingRecord {
-    TrainingRecord {
-        preset: config.preset.clone(),
-        data: config.data.clone(),
-        settings: *trainer.settings(),
-        seed: config.seed,
-        epochs: trainer.epoch(),
-        steps: trainer.step(),
-    }
-}
-
 /// Saves with `save` into a temporary file and returns the bytes.
 fn saved(save: impl FnOnce(&Path)) -> Vec<u8> {
     let dir = tempfile::tempdir().expect("a temporary folder");
@@ -163,7 +152,7 @@ fn model_json_seeds() -> Vec<Vec<u8>> {
         .map(|preset| {
             let (config, trainer) = trained(preset);
             saved(|path| {
-                ModelFile::new(trainer.network(), record(&config, &trainer))
+                ModelFile::new(trainer.network(), TrainingRecord::of(&config, &trainer))
                     .save(path)
                     .expect("the model saves");
             })
@@ -174,8 +163,12 @@ fn model_json_seeds() -> Vec<Vec<u8>> {
 fn model_safetensors_seeds() -> Vec<Vec<u8>> {
     let (config, trainer) = trained("xor");
     let with_record = saved(|path| {
-        safetensors_model::save(trainer.network(), Some(&record(&config, &trainer)), path)
-            .expect("the model saves");
+        safetensors_model::save(
+            trainer.network(),
+            Some(&TrainingRecord::of(&config, &trainer)),
+            path,
+        )
+        .expect("the model saves");
     });
     let weights_only = saved(|path| {
         safetensors_model::save(trainer.network(), None, path).expect("the model saves");

@@ -164,14 +164,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     }
 
     if let Some(path) = &args.save {
-        let record = TrainingRecord {
-            preset: config.preset.clone(),
-            data: config.data.clone(),
-            settings: *trainer.settings(),
-            seed: config.seed,
-            epochs: trainer.epoch(),
-            steps: trainer.step(),
-        };
+        let record = TrainingRecord::of(&config, &trainer);
         crate::io::safetensors_model::save(trainer.network(), Some(&record), path)?;
         if !args.json {
             println!("saved {}", path.display());

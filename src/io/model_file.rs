@@ -12,7 +12,7 @@ use thiserror::Error;
 
 use crate::data::DataSource;
 use crate::nn::{LayerSpec, Network, NetworkError, Shape};
-use crate::train::TrainSettings;
+use crate::train::{RunConfig, TrainSettings, Trainer};
 
 /// The `format` field every model file carries.
 pub const FORMAT: &str = "backprop-lab-model";
@@ -90,6 +90,20 @@ pub struct TrainingRecord {
     pub seed: u64,
     pub epochs: usize,
     pub steps: u64,
+}
+
+impl TrainingRecord {
+    /// The record of `trainer`, started from `config`, where it is now.
+    pub fn of(config: &RunConfig, trainer: &Trainer) -> Self {
+        Self {
+            preset: config.preset.clone(),
+            data: config.data.clone(),
+            settings: *trainer.settings(),
+            seed: config.seed,
+            epochs: trainer.epoch(),
+            steps: trainer.step(),
+        }
+    }
 }
 
 /// One layer's parameters: weight [rows, cols] row-major, bias [rows].

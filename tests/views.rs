@@ -1247,7 +1247,10 @@ fn a_layer_taller_than_a_texture_is_binned_to_fit_and_reads_every_unit() {
         .views_mut()
         .get_mut::<WeightsView>()
         .layout = Layout::Tiles;
-    harness.run_steps(2);
+    // 2.4 million weights: the picture is made on a thread of its own
+    step_until(&mut harness, "the matrix is drawn", |app| {
+        app.views().get::<WeightsView>().picture_rect.is_some()
+    });
     assert!(harness.state().views().stopped().is_empty());
     let rect = harness
         .state()
@@ -1307,6 +1310,62 @@ fn a_large_networks_layer_statistics_are_worked_out_off_the_window_and_arrive_ex
         harness.step();
     }
     harness.get_by_label(&weight);
+}
+
+#[test]
+fn a_large_layers_picture_and_units_are_worked_out_off_the_window_the_last_ones_drawn_meanwhile() {
+    // 784 x 2048: 1.6 million weights, more than a frame reads itself
+    let mut harness = app_harness::launch(Launch {
+        config: Some(mnist_mlp_with_hidden(2048)),
+        views: Some(vec!["weights".into(), "network".into()]),
+        ..Launch::default()
+    });
+    let drawn = |app: &BackpropLab| {
+        app.views().get::<WeightsView>().picture_rect.is_some()
+            && !app.views().get::<GraphView>().nodes.is_empty()
+    };
+    step_until(&mut harness, "the picture and the graph are drawn", drawn);
+    for _ in 0..3 {
+        let target = snapshot(harness.state()).expect("a snapshot").step + 1;
+        harness.get_by_label("Step").click();
+        // every frame while the new snapshot's are worked out still draws the last ones
+        while snapshot(harness.state()).is_none_or(|s| s.step < target) {
+            harness.step();
+            assert!(
+                drawn(harness.state()),
+                "a frame without the picture or the graph"
+            );
+        }
+        for _ in 0..4 {
+            harness.step();
+            assert!(
+                drawn(harness.state()),
+                "a frame without the picture or the graph"
+            );
+        }
+    }
+    // the readout is the newest snapshot's own number
+    let rect = harness
+        .state()
+        .views()
+        .get::<WeightsView>()
+        .picture_rect
+        .expect("the matrix is drawn");
+    hover(&mut harness, rect.center());
+    let readout = harness
+        .state()
+        .views()
+        .get::<WeightsView>()
+        .readout
+        .clone()
+        .expect("a readout");
+    let now = snapshot(harness.state()).expect("a snapshot");
+    let column = readout.column.expect("a weight, not the bias");
+    assert_eq!(
+        readout.value,
+        now.layers[readout.layer].weight.as_ref().expect("weights")[[readout.row, column]]
+    );
+    assert!(harness.state().views().stopped().is_empty());
 }
 
 /// mnist-mlp with a hidden layer of `units`.

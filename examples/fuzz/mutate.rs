@@ -140,7 +140,8 @@ fn replace_number(input: &mut Vec<u8>, at: usize, number: &str) {
 pub struct Target {
     pub name: &'static str,
     pub seeds: fn() -> Vec<Vec<u8>>,
-    /// Runs one input; true if the parser accepted it (a message for a refusal is false).
+    /// Runs one input; true if the parser accepted it (a message for a refusal is false) and it
+    /// should join the corpus.
     pub run: fn(&[u8]) -> bool,
 }
 

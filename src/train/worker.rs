@@ -989,9 +989,15 @@ impl Session<'_> {
         }));
         let snapshot = self.snapshots.take(&self.trainer);
         self.record(&snapshot);
-        if let Ok(mut slot) = self.snapshot.lock() {
-            *slot = Some(Arc::new(snapshot));
-        }
+        let snapshot = Arc::new(snapshot);
+        let previous = self
+            .snapshot
+            .lock()
+            .ok()
+            .map(|mut slot| slot.replace(snapshot));
+        // freed once the window can read the slot again: the last snapshot of a large network
+        // is hundreds of megabytes
+        drop(previous);
         self.outbox.flush();
         self.last_publish = Instant::now();
     }

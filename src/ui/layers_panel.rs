@@ -1,10 +1,12 @@
 //! The layers of the running network with live statistics from the latest snapshot: how big the
 //! weights are, how big their gradients are, and how the probe sample activates each layer.
 
-use std::sync::{Arc, mpsc};
+use std::sync::Arc;
 
 use egui::{Grid, RichText, Ui};
 
+use super::background::Background;
+use super::fault::contain;
 use super::views::heat::counted;
 use crate::train::protocol::{LayerSnapshot, RunInfo, Snapshot};
 
@@ -58,66 +60,21 @@ impl Row {
     }
 }
 
-/// Above this many weights and gradients, a snapshot's rows are worked out on a thread of their
-/// own (20 million take about a tenth of a second), the previous rows shown meanwhile.
-const INLINE_VALUES: usize = 1 << 20;
-
 /// The table, with its rows kept until a new snapshot's are ready.
-#[derive(Default)]
 pub struct LayersPanel {
-    rows: Vec<Row>,
-    shown: Option<Arc<Snapshot>>,
-    /// A large snapshot whose rows a thread is working out.
-    pending: Option<(Arc<Snapshot>, mpsc::Receiver<Vec<Row>>)>,
+    /// The rows of a snapshot (by id): worked out on a thread for a large network.
+    rows: Background<u64, Vec<Row>>,
+}
+
+impl Default for LayersPanel {
+    fn default() -> Self {
+        Self {
+            rows: Background::new("layer statistics"),
+        }
+    }
 }
 
 impl LayersPanel {
-    /// The rows of `snapshot`: at once for a small network, else from a thread (one at a time;
-    /// the newest snapshot is taken when the last is done).
-    fn take_rows(&mut self, ctx: &egui::Context, snapshot: Arc<Snapshot>) {
-        if let Some((done, receiver)) = &self.pending
-            && let Ok(rows) = receiver.try_recv()
-        {
-            self.rows = rows;
-            self.shown = Some(done.clone());
-            self.pending = None;
-        }
-        let is = |shown: &Option<Arc<Snapshot>>| {
-            shown.as_ref().is_some_and(|s| Arc::ptr_eq(s, &snapshot))
-        };
-        if is(&self.shown) || self.pending.is_some() {
-            return;
-        }
-        let values: usize = snapshot
-            .layers
-            .iter()
-            .map(|l| l.weight.as_ref().map_or(0, |w| w.len()) * 2)
-            .sum();
-        if values <= INLINE_VALUES {
-            self.rows = snapshot.layers.iter().map(Row::new).collect();
-            self.shown = Some(snapshot);
-            return;
-        }
-        let (sender, receiver) = mpsc::channel();
-        let (of, ctx) = (snapshot.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("layer statistics".into())
-            .spawn(move || {
-                let rows = of.layers.iter().map(Row::new).collect();
-                if sender.send(rows).is_ok() {
-                    ctx.request_repaint();
-                }
-            });
-        match spawned {
-            Ok(_) => self.pending = Some((snapshot, receiver)),
-            // no thread to be had: here, then
-            Err(_) => {
-                self.rows = snapshot.layers.iter().map(Row::new).collect();
-                self.shown = Some(snapshot);
-            }
-        }
-    }
-
     /// `dead`: the layers whose ReLUs are all dead on the test batch (marked).
     pub fn ui(
         &mut self,
@@ -134,14 +91,33 @@ impl LayersPanel {
         let Some(snapshot) = snapshot else {
             return;
         };
-        self.take_rows(ui.ctx(), snapshot);
+        // every weight and gradient is read
+        let values = snapshot
+            .layers
+            .iter()
+            .map(|l| l.weight.as_ref().map_or(0, |w| w.len()) * 2)
+            .sum();
+        let of = snapshot.clone();
+        let rows = contain(|| {
+            let rows = self.rows.get(ui.ctx(), snapshot.id, values, move || {
+                of.layers.iter().map(Row::new).collect()
+            });
+            rows.map_or(&[][..], |(_, rows)| &rows[..])
+        });
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(message) => {
+                ui.colored_label(ui.visuals().error_fg_color, message);
+                return;
+            }
+        };
         Grid::new("layers").striped(true).num_columns(6).show(ui, |ui| {
             for heading in ["layer", "output", "mean |W|", "mean |dL/dW|", "mean |b|", "probe: mean activation"] {
                 ui.label(RichText::new(heading).strong());
             }
             ui.end_row();
             let stat = |value: Option<f64>| value.map_or_else(|| "—".to_string(), |v| format!("{v:.2e}"));
-            for (i, row) in self.rows.iter().enumerate() {
+            for (i, row) in rows.iter().enumerate() {
                 if dead.contains(&i) {
                     ui.label(RichText::new(format!("{} (dead)", row.name)).color(ui.visuals().error_fg_color))
                         .on_hover_text("Every unit outputs zero for every sample of the test batch: nothing flows through, nothing before it learns");

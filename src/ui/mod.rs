@@ -2,6 +2,7 @@
 //! no panel touches the network the trainer owns.
 
 mod app;
+mod background;
 mod curves;
 pub mod fault;
 pub mod file_dialog;

@@ -19,6 +19,7 @@ use crate::data::DataError;
 use crate::data::digit_image::{self, GreyImage, SIDE};
 use crate::nn::{LayerSpec, Network, Shape, predicted_class};
 use crate::train::protocol::{Probe, RunInfo, Snapshot};
+use crate::ui::background::Background;
 use crate::ui::fault::contain;
 use crate::ui::{file_dialog, palette};
 
@@ -61,8 +62,8 @@ pub struct DrawView {
     pub message: Option<String>,
     pub path_text: String,
     revision: u64,
-    network: Option<(usize, Network)>,
-    classified: Option<(usize, u64)>,
+    /// Class probabilities (or why there are none) for a (snapshot, drawing revision).
+    classification: Background<(u64, u64), Result<Vec<f32>, String>>,
     preview: CachedTexture<u64>,
     /// Where the last frame drew the canvas.
     pub canvas_rect: Option<Rect>,
@@ -79,12 +80,30 @@ impl Default for DrawView {
             message: None,
             path_text: String::new(),
             revision: 0,
-            network: None,
-            classified: None,
+            classification: Background::new("drawing classifier"),
             preview: CachedTexture::new("what the network sees"),
             canvas_rect: None,
         }
     }
+}
+
+/// Class probabilities of a 28x28 `input` [784] through a snapshot's network.
+fn classify(
+    snapshot: &Snapshot,
+    specs: &[LayerSpec],
+    shape: Shape,
+    input: Vec<f32>,
+) -> Result<Vec<f32>, String> {
+    let params = snapshot
+        .layers
+        .iter()
+        .filter_map(|l| Some((l.weight.clone()?, l.bias.clone()?)));
+    let mut network = Network::with_params(shape, specs, params).map_err(|e| e.to_string())?;
+    let x = Array1::from(input).insert_axis(Axis(0));
+    let output = contain(|| network.predict(x.view()))
+        .map_err(|panic| format!("an internal error: {panic}"))?
+        .map_err(|e| e.to_string())?;
+    Ok(predictions::probabilities(output.row(0)))
 }
 
 fn blank_raster() -> GreyImage {
@@ -270,7 +289,6 @@ impl BarChart {
 impl DrawView {
     fn changed(&mut self) {
         self.revision += 1;
-        self.classified = None;
     }
 
     /// The 28x28 input from the drawing, by the same pipeline `classify` uses for files.
@@ -327,41 +345,42 @@ impl DrawView {
         self.changed();
     }
 
-    /// Runs the input through the latest published weights (a copy: the trainer never waits).
-    fn classify(&mut self, specs: &[LayerSpec], info: &RunInfo, snapshot: &Arc<Snapshot>) {
-        let key = (snapshot.id as usize, self.revision);
+    /// Runs the input through the latest published weights (a copy: the trainer never waits),
+    /// on a thread of its own for a large network, the last probabilities shown meanwhile.
+    fn classify(
+        &mut self,
+        ctx: &egui::Context,
+        specs: &[LayerSpec],
+        info: &RunInfo,
+        snapshot: &Arc<Snapshot>,
+    ) {
         let Some(input) = &self.input else { return };
-        if self.classified == Some(key) {
-            return;
-        }
-        self.classified = Some(key);
-        let params = || {
-            snapshot
-                .layers
-                .iter()
-                .filter_map(|l| Some((l.weight.clone()?, l.bias.clone()?)))
-        };
-        let network = match &mut self.network {
-            Some((built_for, network)) if *built_for == key.0 => Ok(network),
-            slot => Network::with_params(info.input_shape, specs, params()).map(|network| {
-                *slot = Some((key.0, network));
-                &mut slot.as_mut().expect("just set").1
-            }),
-        };
-        let result = network.map_err(|e| e.to_string()).and_then(|network| {
-            let x = Array1::from(input.clone()).insert_axis(Axis(0));
-            contain(|| network.predict(x.view()))
-                .map_err(|panic| format!("an internal error: {panic}"))?
-                .map_err(|e| e.to_string())
-        });
-        match result {
-            Ok(output) => {
-                self.probabilities = Some(predictions::probabilities(output.row(0)));
+        let values = snapshot
+            .layers
+            .iter()
+            .filter_map(|l| Some(l.weight.as_ref()?.len() + l.bias.as_ref()?.len()))
+            .sum();
+        let (of, specs, shape, input) = (
+            snapshot.clone(),
+            specs.to_vec(),
+            info.input_shape,
+            input.clone(),
+        );
+        let made = self
+            .classification
+            .get(ctx, (snapshot.id, self.revision), values, move || {
+                classify(&of, &specs, shape, input)
+            });
+        // a classification of an earlier drawing is not this one's
+        match made {
+            Some(((_, revision), Ok(probabilities))) if *revision == self.revision => {
+                self.probabilities = Some(probabilities.clone());
             }
-            Err(error) => {
+            Some(((_, revision), Err(error))) if *revision == self.revision => {
                 self.probabilities = None;
                 self.message = Some(format!("cannot classify: {error}"));
             }
+            _ => {}
         }
     }
 
@@ -479,7 +498,7 @@ impl DrawView {
             ui.colored_label(palette::ALERT, message);
         }
         if let Some(snapshot) = snapshot {
-            self.classify(specs, info, snapshot);
+            self.classify(ui.ctx(), specs, info, snapshot);
         }
 
         let layout = DrawLayout::new(ui.available_size(), ui.spacing().item_spacing.x);

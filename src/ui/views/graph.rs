@@ -4,7 +4,6 @@
 //! shapes; large layers show their strongest units and say how many more there are. For 2-D
 //! datasets each node is a picture of its own output over the input plane.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, TextureOptions, Ui, Vec2};
@@ -16,9 +15,10 @@ use super::graph_layout::{
 use super::heat::{self, CachedTexture, Scale};
 use super::weights::full_uv;
 use super::{View, ViewContext};
-use crate::nn::LayerSpec;
+use crate::nn::{LayerSpec, Shape};
 use crate::train::protocol::{RunInfo, Snapshot};
 use crate::train::{Phase, StepTrace};
+use crate::ui::background::Background;
 use crate::ui::palette;
 
 /// What the pointer is over, in the model's own numbers.
@@ -40,9 +40,6 @@ pub enum GraphReadout {
     },
 }
 
-/// Columns with the (snapshot, node budget) they were chosen for.
-type CachedColumns = ((usize, usize), Rc<Vec<Column>>);
-
 /// A node as drawn in the last frame.
 #[derive(Clone, Copy, Debug)]
 pub struct PlacedNode {
@@ -52,7 +49,9 @@ pub struct PlacedNode {
     pub radius: f32,
 }
 
-#[derive(Default)]
+/// The columns chosen for a network (its input shape and layers).
+type ChosenColumns = ((Shape, Vec<LayerSpec>), Vec<Column>);
+
 pub struct GraphView {
     /// The node whose edges are highlighted (clicked).
     pub selected: Option<(LayerId, usize)>,
@@ -61,10 +60,24 @@ pub struct GraphView {
     pub nodes: Vec<PlacedNode>,
     thumbnails: Vec<CachedTexture<(usize, usize)>>,
     probe_image: Option<CachedTexture<usize>>,
-    /// The columns of the last snapshot and node budget (choosing units reads every weight).
-    layout: Option<CachedColumns>,
+    /// The columns chosen for a (snapshot, node budget).
+    layout: Background<(u64, usize), Arc<ChosenColumns>>,
     /// Layers dead on the test batch: their titles are marked.
     dead: Vec<usize>,
+}
+
+impl Default for GraphView {
+    fn default() -> Self {
+        Self {
+            selected: None,
+            readout: None,
+            nodes: Vec::new(),
+            thumbnails: Vec::new(),
+            probe_image: None,
+            layout: Background::new("network units"),
+            dead: Vec::new(),
+        }
+    }
 }
 
 /// What the edges show: the latest weights, or while stepping through the step's weights, or
@@ -134,34 +147,54 @@ impl GraphView {
         }
         let thumbnails = snapshot.plane.is_some();
         let most = node_budget(ui.available_height(), thumbnails);
-        let key = (snapshot.id as usize, most);
-        let columns = match &self.layout {
-            Some((cached, columns)) if *cached == key => columns.clone(),
-            _ => {
-                let weights: Vec<_> = snapshot.layers.iter().map(|l| l.weight.as_ref()).collect();
-                let name = |outputs, unit| output_label(info, outputs, unit);
-                let columns = Rc::new(columns(info.input_shape, specs, &weights, most, &name));
-                self.layout = Some((key, columns.clone()));
-                columns
-            }
+        // choosing the units shown reads every weight: once per snapshot, on a thread of its
+        // own for a large network, the last choice drawn meanwhile
+        let values = snapshot
+            .layers
+            .iter()
+            .map(|l| l.weight.as_ref().map_or(0, |w| w.len()))
+            .sum();
+        let (of, info_owned, specs_owned) = (snapshot.clone(), info.clone(), specs.to_vec());
+        let chosen = self
+            .layout
+            .get(ui.ctx(), (snapshot.id, most), values, move || {
+                let weights: Vec<_> = of.layers.iter().map(|l| l.weight.as_ref()).collect();
+                let name = |outputs, unit| output_label(&info_owned, outputs, unit);
+                let input = info_owned.input_shape;
+                let chosen = columns(input, &specs_owned, &weights, most, &name);
+                Arc::new(((input, specs_owned), chosen))
+            })
+            // the last choice is drawn only for the same network
+            .filter(|(_, chosen)| chosen.0.0 == info.input_shape && chosen.0.1 == specs);
+        let Some((_, chosen)) = chosen else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!(
+                    "Choosing the units to draw from {}…",
+                    heat::counted(values, "weight", "weights")
+                ));
+            });
+            return;
         };
+        let chosen = chosen.clone();
+        let columns = &chosen.1;
         let painter = ui.painter().clone();
         let measure = move |text: &str, size: f32| {
             painter
                 .layout_no_wrap(text.to_owned(), FontId::proportional(size), Color32::WHITE)
                 .size()
         };
-        let width = GraphLayout::min_width(&columns, &measure);
+        let width = GraphLayout::min_width(columns, &measure);
         if width <= ui.available_width() {
             let size = ui.available_size();
-            self.draw(ui, size, &columns, &measure, info, snapshot, trace, cursor);
+            self.draw(ui, size, columns, &measure, info, snapshot, trace, cursor);
         } else {
             // deeper than the view is wide: the columns keep their width and scroll
             egui::ScrollArea::horizontal()
                 .auto_shrink([false; 2])
                 .show(ui, |ui| {
                     let size = Vec2::new(width, ui.available_height());
-                    self.draw(ui, size, &columns, &measure, info, snapshot, trace, cursor);
+                    self.draw(ui, size, columns, &measure, info, snapshot, trace, cursor);
                 });
         }
     }

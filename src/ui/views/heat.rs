@@ -1,7 +1,7 @@
 //! Pictures of numbers: value grids turned into textures (kept until their data changes), the
 //! colour bar that says what the colours mean, and where the pointer is on such a picture.
 
-use egui::{Color32, ColorImage, Pos2, Rect, TextureHandle, TextureOptions, Ui, Vec2};
+use egui::{Color32, ColorImage, ImageData, Pos2, Rect, TextureHandle, TextureOptions, Ui, Vec2};
 
 use crate::ui::palette;
 
@@ -17,12 +17,12 @@ impl<K: PartialEq> CachedTexture<K> {
     }
 
     /// The texture for `key`, made by `make` if the key changed.
-    pub fn get(
+    pub fn get<I: Into<ImageData>>(
         &mut self,
         ui: &Ui,
         key: K,
         options: TextureOptions,
-        make: impl FnOnce() -> ColorImage,
+        make: impl FnOnce() -> I,
     ) -> &TextureHandle {
         match &mut self.entry {
             Some((cached, _)) if *cached == key => {}

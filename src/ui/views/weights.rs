@@ -13,6 +13,7 @@ use super::{View, ViewContext};
 use crate::nn::{LayerSpec, Optimizer, Shape, TensorState};
 use crate::train::protocol::{LayerSnapshot, RunInfo, Snapshot};
 use crate::train::{LayerTrace, Phase, StepTrace};
+use crate::ui::background::Background;
 
 /// Which numbers of the layer to draw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -146,8 +147,12 @@ pub struct WeightReadout {
 }
 
 type TextureKey = (usize, usize, Quantity, Layout, [usize; 2]);
+/// (snapshot or trace, layer, quantity, the matrix picture's bins when the matrix is drawn).
+type PreparedKey = (usize, usize, Quantity, Option<[usize; 2]>);
 /// A weight-shaped matrix and a bias-shaped vector.
 type Matrices = (Array2<f32>, Array1<f32>);
+/// A step's matrices for a (trace, layer, quantity), when it has that quantity.
+type StepMatrices = ((u64, usize, Quantity), Option<Arc<Matrices>>);
 
 pub struct WeightsView {
     pub layer: Option<usize>,
@@ -159,11 +164,12 @@ pub struct WeightsView {
     pub readout: Option<WeightReadout>,
     /// Where the last frame drew the picture (the matrix, tiles or maps).
     pub picture_rect: Option<Rect>,
-    scale: Option<((usize, usize, Quantity), Scale)>,
+    /// The colour range and matrix picture of the numbers shown, worked out once per snapshot.
+    prepared: Background<PreparedKey, Prepared>,
     /// The step-through phase last followed, and the step's matrices for the last
     /// (trace, layer, quantity) shown.
     followed: Option<Phase>,
-    step_matrices: Option<((u64, usize, Quantity), Option<Matrices>)>,
+    step_matrices: Option<StepMatrices>,
 }
 
 impl Default for WeightsView {
@@ -176,7 +182,7 @@ impl Default for WeightsView {
             bias: CachedTexture::new("bias"),
             readout: None,
             picture_rect: None,
-            scale: None,
+            prepared: Background::new("weights picture"),
             followed: None,
             step_matrices: None,
         }
@@ -238,6 +244,97 @@ impl TileGrid {
         }
         ColorImage::new([width, height], pixels)
     }
+}
+
+/// Where the numbers shown live, owned, so that a thread can read them.
+#[derive(Clone)]
+enum Source {
+    /// A layer's quantity in a snapshot.
+    Snapshot(Arc<Snapshot>, usize, Quantity),
+    /// The step being stepped through.
+    Step(Arc<Matrices>),
+}
+
+impl Source {
+    /// The matrix [units, inputs] and bias [units].
+    fn matrices(&self) -> Option<(&Array2<f32>, &Array1<f32>)> {
+        match self {
+            Source::Snapshot(snapshot, layer, quantity) => {
+                quantity.matrix(&snapshot.layers[*layer])
+            }
+            Source::Step(matrices) => Some((&matrices.0, &matrices.1)),
+        }
+    }
+
+    /// The colour range, and with `bins` the matrix and bias pictures binned that much.
+    fn prepare(&self, bins: Option<[usize; 2]>) -> Prepared {
+        let Some((matrix, bias)) = self.matrices() else {
+            return Prepared::default();
+        };
+        let scale = Scale::Symmetric(heat::robust_range(matrix.iter().chain(bias.iter())));
+        let pictures = bins.map(|bins| {
+            let (units, inputs) = matrix.dim();
+            let (values, width, height) =
+                largest_in_bins(|r, c| matrix[[r, c]], units, inputs, bins);
+            let (bias_values, _, _) = largest_in_bins(|r, _| bias[r], units, 1, [1, bins[1]]);
+            (
+                Arc::new(heat::image(&values, width, height, scale)),
+                Arc::new(heat::image(&bias_values, 1, height, scale)),
+            )
+        });
+        Prepared { scale, pictures }
+    }
+}
+
+/// What reading every number shown gives: the colour range (99.5% of the values) and, when the
+/// matrix is drawn, its picture and the bias's.
+#[derive(Clone)]
+struct Prepared {
+    scale: Scale,
+    pictures: Option<(Arc<ColorImage>, Arc<ColorImage>)>,
+}
+
+impl Default for Prepared {
+    fn default() -> Self {
+        Self {
+            scale: Scale::Symmetric(1.0),
+            pictures: None,
+        }
+    }
+}
+
+/// Tiles that fit, and the space they were laid out for.
+#[derive(Clone, Copy, Debug)]
+enum TilePlan {
+    Units {
+        shape: Shape,
+        grid: TileGrid,
+        space: Vec2,
+    },
+    Filters {
+        kernel: usize,
+        channels: usize,
+        grid: TileGrid,
+        space: Vec2,
+    },
+}
+
+impl TilePlan {
+    fn grid(&self) -> TileGrid {
+        match *self {
+            TilePlan::Units { grid, .. } | TilePlan::Filters { grid, .. } => grid,
+        }
+    }
+}
+
+/// Cells per picture pixel [columns, rows] for a [units, inputs] matrix, so that its picture fits
+/// in a texture; each pixel shows the value of largest magnitude among its cells.
+fn matrix_bins(ui: &Ui, (units, inputs): (usize, usize)) -> [usize; 2] {
+    let max_side = ui.ctx().input(|i| i.max_texture_side).max(64);
+    [
+        inputs.div_ceil(max_side).max(1),
+        units.div_ceil(max_side).max(1),
+    ]
 }
 
 /// The size of a weight matrix [rows, columns] in words: "1 unit x 4 inputs", "8 filters x
@@ -380,20 +477,23 @@ impl WeightsView {
         if let Some((trace, _)) = stepping {
             let key = (trace.id, index, self.quantity);
             if self.step_matrices.as_ref().is_none_or(|(k, _)| *k != key) {
-                let matrices = self.quantity.of_step(&trace.layers[index]);
+                let matrices = self.quantity.of_step(&trace.layers[index]).map(Arc::new);
                 self.step_matrices = Some((key, matrices));
             }
         }
-        let step_matrices = self.step_matrices.take();
-        let from_step = stepping.and_then(|_| step_matrices.as_ref().and_then(|(_, m)| m.as_ref()));
-        let matrices = match from_step {
-            Some((w, b)) => Some((w, b)),
-            None if stepping.is_some() => None,
-            None => self.quantity.matrix(layer),
+        let source = match stepping {
+            Some(_) => self
+                .step_matrices
+                .as_ref()
+                .and_then(|(_, matrices)| matrices.clone())
+                .map(Source::Step),
+            None => self
+                .quantity
+                .matrix(layer)
+                .map(|_| Source::Snapshot(snapshot.clone(), index, self.quantity)),
         };
-        let Some((matrix, bias)) = matrices else {
+        let Some((matrix, bias)) = source.as_ref().and_then(Source::matrices) else {
             ui.label("No batch has been recorded yet: press Step or Play.");
-            self.step_matrices = step_matrices;
             return;
         };
         let what = match (stepping, self.quantity, snapshot.update_step) {
@@ -408,71 +508,129 @@ impl WeightsView {
         };
         ui.label(RichText::new(format!("{what}: {}", matrix_size(matrix.dim(), conv))).weak());
         // snapshot ids even, trace ids odd: their textures never share a key
-        let key_base = (
-            stepping.map_or(2 * snapshot.id, |(trace, _)| 2 * trace.id + 1) as usize,
-            index,
-        );
-        // the range reads every weight: once per snapshot, not every frame
-        let scale_key = (key_base.0, key_base.1, self.quantity);
-        let scale = match self.scale {
-            Some((key, scale)) if key == scale_key => scale,
-            _ => {
-                let scale = Scale::Symmetric(heat::robust_range(matrix.iter().chain(bias.iter())));
-                self.scale = Some((scale_key, scale));
-                scale
-            }
-        };
+        let numbers = stepping.map_or(2 * snapshot.id, |(trace, _)| 2 * trace.id + 1) as usize;
         // tiles when they fit in one texture, else the matrix (binned to fit)
-        let tiled = match (self.layout, spec) {
-            (Layout::Tiles, Some(LayerSpec::Conv2d { kernel, .. })) => {
-                let channels = matrix.ncols() / (kernel * kernel).max(1);
-                self.filter_tiles(ui, key_base, matrix, *kernel, channels, scale)
-            }
-            (Layout::Tiles, _) if tile_shape.is_some() => {
-                let shape = tile_shape.expect("checked in the guard");
-                self.unit_tiles(ui, key_base, matrix, shape, scale)
-            }
-            _ => false,
+        let plan = self.tile_plan(ui, spec, tile_shape, matrix.dim());
+        let bins = plan.is_none().then(|| matrix_bins(ui, matrix.dim()));
+        // the colour range and the matrix picture read every number: once per snapshot, on a
+        // thread of their own for a large layer, the last ones shown meanwhile
+        let key = (numbers, index, self.quantity, bins);
+        let values = matrix.len() + bias.len();
+        let job = source.clone();
+        let prepared = self
+            .prepared
+            .get(ui.ctx(), key, values, move || {
+                job.as_ref()
+                    .map_or_else(Prepared::default, |job| job.prepare(bins))
+            })
+            .filter(|(made, _)| (made.1, made.2, made.3) == (key.1, key.2, key.3))
+            .cloned();
+        let Some((made, prepared)) = prepared else {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!(
+                    "Working out the colours of {}…",
+                    heat::counted(values, "number", "numbers")
+                ));
+            });
+            return;
         };
-        if !tiled {
-            self.matrix(ui, key_base, matrix, bias, scale);
+        let key_base = (made.0, index);
+        match plan {
+            Some(TilePlan::Units { shape, grid, space }) => {
+                self.unit_tiles(ui, key_base, matrix, shape, grid, space, prepared.scale);
+            }
+            Some(TilePlan::Filters {
+                kernel,
+                channels,
+                grid,
+                space,
+            }) => {
+                let filter = (kernel, channels);
+                self.filter_tiles(ui, key_base, matrix, filter, grid, space, prepared.scale);
+            }
+            None => self.matrix(ui, made, matrix, bias, &prepared),
         }
-        self.step_matrices = step_matrices;
     }
 
-    /// The matrix [units, inputs] with the bias column beside it.
+    /// How the layer's tiles would be laid out in the space left for a matrix of [rows,
+    /// columns]: None when the layout is the matrix or the tiles would not fit in one texture.
+    fn tile_plan(
+        &self,
+        ui: &Ui,
+        spec: Option<&LayerSpec>,
+        tile_shape: Option<Shape>,
+        (rows, columns): (usize, usize),
+    ) -> Option<TilePlan> {
+        if self.layout != Layout::Tiles {
+            return None;
+        }
+        let space = ui.available_size() - Vec2::new(80.0, 24.0);
+        let aspect = space.x / space.y.max(1.0);
+        let plan = match (spec, tile_shape) {
+            // one tile per filter and input channel, a row per filter when there are channels
+            (Some(&LayerSpec::Conv2d { kernel, .. }), _) => {
+                let channels = (columns / (kernel * kernel).max(1)).max(1);
+                let tiles_across = if channels > 1 {
+                    channels
+                } else {
+                    columns_for(rows, 1.0, aspect)
+                };
+                TilePlan::Filters {
+                    kernel,
+                    channels,
+                    grid: TileGrid::new([kernel, kernel], rows * channels, tiles_across),
+                    space,
+                }
+            }
+            // one tile per unit, the shape of the input image
+            (_, Some(shape)) => {
+                let tile_aspect = shape.width as f32 / shape.height as f32;
+                TilePlan::Units {
+                    shape,
+                    grid: TileGrid::new(
+                        [shape.width, shape.height],
+                        rows,
+                        columns_for(rows, tile_aspect, aspect),
+                    ),
+                    space,
+                }
+            }
+            _ => return None,
+        };
+        plan.grid().fits(ui).then_some(plan)
+    }
+
+    /// The matrix [units, inputs] with the bias column beside it, from its prepared pictures.
     fn matrix(
         &mut self,
         ui: &mut Ui,
-        key_base: (usize, usize),
+        made: PreparedKey,
         matrix: &Array2<f32>,
         bias: &Array1<f32>,
-        scale: Scale,
+        prepared: &Prepared,
     ) {
         let (units, inputs) = matrix.dim();
-        let max_side = ui.ctx().input(|i| i.max_texture_side).max(64);
-        // cells per picture pixel, so that the texture fits; each pixel shows the value of
-        // largest magnitude among its cells
-        let bins = [
-            inputs.div_ceil(max_side).max(1),
-            units.div_ceil(max_side).max(1),
-        ];
-        let key = (key_base.0, key_base.1, self.quantity, Layout::Matrix, bins);
+        let scale = prepared.scale;
+        let Some((matrix_image, bias_image)) = prepared.pictures.clone() else {
+            return;
+        };
+        let key = (
+            made.0,
+            made.1,
+            made.2,
+            Layout::Matrix,
+            made.3.unwrap_or_default(),
+        );
         let picture = self
             .picture
-            .get(ui, key, TextureOptions::NEAREST, || {
-                let (values, width, height) =
-                    largest_in_bins(|r, c| matrix[[r, c]], units, inputs, bins);
-                heat::image(&values, width, height, scale)
-            })
+            .get(ui, key, TextureOptions::NEAREST, || matrix_image)
             .clone();
         let bias_picture = self
             .bias
-            .get(ui, key, TextureOptions::NEAREST, || {
-                let (values, _, height) = largest_in_bins(|r, _| bias[r], units, 1, [1, bins[1]]);
-                heat::image(&values, 1, height, scale)
-            })
+            .get(ui, key, TextureOptions::NEAREST, || bias_image)
             .clone();
+        let key_base = (made.0, made.1);
 
         let space = ui.available_size();
         let gap = ui.spacing().item_spacing.x;
@@ -547,22 +705,17 @@ impl WeightsView {
     }
 
     /// Each unit's weights [inputs = h*w*c] as an h x w tile (channels averaged).
+    #[allow(clippy::too_many_arguments)]
     fn unit_tiles(
         &mut self,
         ui: &mut Ui,
         key_base: (usize, usize),
         matrix: &Array2<f32>,
         shape: Shape,
+        grid: TileGrid,
+        space: Vec2,
         scale: Scale,
-    ) -> bool {
-        let space = ui.available_size() - Vec2::new(80.0, 24.0);
-        let units = matrix.nrows();
-        let aspect = shape.width as f32 / shape.height as f32;
-        let columns = columns_for(units, aspect, space.x / space.y.max(1.0));
-        let grid = TileGrid::new([shape.width, shape.height], units, columns);
-        if !grid.fits(ui) {
-            return false;
-        }
+    ) {
         let channels = shape.channels.max(1);
         let value = move |unit: usize, x: usize, y: usize| {
             let start = (y * shape.width + x) * channels;
@@ -576,7 +729,7 @@ impl WeightsView {
             key_base.1,
             self.quantity,
             Layout::Tiles,
-            [columns, 0],
+            [grid.columns, 0],
         );
         let picture = self
             .picture
@@ -596,32 +749,20 @@ impl WeightsView {
                 value,
             )
         });
-        true
     }
 
     /// Each conv filter [k*k*channels] as k x k tiles, one per input channel.
+    #[allow(clippy::too_many_arguments)]
     fn filter_tiles(
         &mut self,
         ui: &mut Ui,
         key_base: (usize, usize),
         matrix: &Array2<f32>,
-        kernel: usize,
-        channels: usize,
+        (kernel, channels): (usize, usize),
+        grid: TileGrid,
+        space: Vec2,
         scale: Scale,
-    ) -> bool {
-        let space = ui.available_size() - Vec2::new(80.0, 24.0);
-        let filters = matrix.nrows();
-        let channels = channels.max(1);
-        let tiles = filters * channels;
-        let columns = if channels > 1 {
-            channels
-        } else {
-            columns_for(filters, 1.0, space.x / space.y.max(1.0))
-        };
-        let grid = TileGrid::new([kernel, kernel], tiles, columns);
-        if !grid.fits(ui) {
-            return false;
-        }
+    ) {
         let at = move |tile: usize, x: usize, y: usize| {
             let (filter, channel) = (tile / channels, tile % channels);
             (filter, (y * kernel + x) * channels + channel)
@@ -635,7 +776,7 @@ impl WeightsView {
             key_base.1,
             self.quantity,
             Layout::Tiles,
-            [columns, 1],
+            [grid.columns, 1],
         );
         let picture = self
             .picture
@@ -657,7 +798,6 @@ impl WeightsView {
                 value,
             )
         });
-        true
     }
 
     /// Draws a tile picture with its colour bar; `describe(tile, x, y)` gives the hover text,

@@ -92,7 +92,7 @@ fi
 
 # spiral: cross-entropy -> MSE -> cross-entropy (MSE at 85,472, cross-entropy at 169,472)
 if wanted spiral; then
-  start spiral curves,network,weights,boundary --play --epochs 100000
+  start spiral curves,network,weights,boundary --play --epochs 100000 --full-speed
   sleep 2; click 85 472
   sleep 2; click 169 472
   sleep 3; snap spiral
@@ -160,7 +160,7 @@ fi
 
 # the spiral at SGD with a learning rate of 10: the loss blows up, training pauses and says why
 if wanted blow-up; then
-  start spiral curves,network,weights,boundary --optimizer sgd --lr 10 --play
+  start spiral curves,network,weights,boundary --optimizer sgd --lr 10 --play --full-speed
   sleep 4; snap blow-up
 fi
 
@@ -181,7 +181,7 @@ fi
 # epochs; the SGD branch is a pin (Fork here at 429,111 and Back to the fork at 565,200 in the
 # curves view, below the run-finished banner; Adam at 281,496)
 fork_sgd_adam() {
-  start spiral curves,boundary --optimizer sgd --lr 0.03 --epochs 60
+  start spiral curves,boundary --optimizer sgd --lr 0.03 --epochs 60 --full-speed
   click 429 111
   sleep 0.5; click 223 18
   sleep 5; click 565 200
@@ -211,3 +211,26 @@ if wanted histograms; then
   sleep 30; snap histograms
 fi
 
+
+# lesson 3 in Present mode on a 1920x1080 projector at 200% (Ctrl+= four times): the MSE branch
+# pinned, the cross-entropy one trained from the same start (two Page Downs)
+if wanted present-lesson3; then
+  ./target/release/backprop-lab --lesson 3 --present &
+  app=$!
+  sleep 4
+  resize 1920 1080
+  keys ctrl+equal ctrl+equal ctrl+equal ctrl+equal Next
+  sleep 8; keys Next
+  sleep 8; snap present-lesson3
+fi
+
+# lesson 4 at a desk: the loss, the data, the layers and the seed hidden from students; its
+# first step (SGD) under way
+if wanted hidden-controls; then
+  ./target/release/backprop-lab --lesson 4 &
+  app=$!
+  sleep 4
+  resize 1920 1080
+  keys Next
+  sleep 6; snap hidden-controls
+fi

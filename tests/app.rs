@@ -683,16 +683,17 @@ fn the_speed_throttle_bounds_the_batches_per_second_and_full_speed_lifts_it() {
     harness.state_mut().show_views(&[]);
     ready(&mut harness);
     assert_eq!(step_count(harness.state()), 0);
-    assert_eq!(saved_preferences(&mut harness).speed, Speed::Full);
-
-    harness.get_by_label("Full speed").click();
-    harness.step();
+    // a 2-D set starts at a class's pace: the throttle is on
+    assert_eq!(
+        saved_preferences(&mut harness).toy_speed,
+        backprop_lab::ui::class_pace()
+    );
     harness
         .get_by_role_and_label(Role::Slider, "Batches per second while playing")
         .set_value_accesskit(25.0);
     harness.step();
     assert_eq!(
-        saved_preferences(&mut harness).speed,
+        saved_preferences(&mut harness).toy_speed,
         Speed::StepsPerSecond(25.0)
     );
     let rate = 25.0;
@@ -718,7 +719,7 @@ fn the_speed_throttle_bounds_the_batches_per_second_and_full_speed_lifts_it() {
     // so a generous one: what the throttle would take for these batches, 20 s.)
     harness.get_by_label("Full speed").click();
     harness.step();
-    assert_eq!(saved_preferences(&mut harness).speed, Speed::Full);
+    assert_eq!(saved_preferences(&mut harness).toy_speed, Speed::Full);
     let (from, since) = (step_count(harness.state()), Instant::now());
     let more = 501;
     step_until(&mut harness, "full-speed batches", |app| {

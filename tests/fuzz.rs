@@ -75,6 +75,11 @@ fn preferences() {
 }
 
 #[test]
+fn lessons() {
+    short_run("lesson");
+}
+
+#[test]
 fn every_seed_is_accepted_unchanged() {
     for target in targets::all() {
         for (index, seed) in (target.seeds)().iter().enumerate() {

@@ -9,7 +9,7 @@ use std::process::Command;
 use backprop_lab::data::DataSource;
 use backprop_lab::nn::{Activation, LayerSpec};
 use backprop_lab::train::{Preset, RunConfig};
-use backprop_lab::ui::{BackpropLab, Launch, PREFERENCES_KEY, Preferences, startup_preferences};
+use backprop_lab::ui::{Launch, PREFERENCES_KEY, Preferences, startup_preferences};
 use egui_kittest::kittest::Queryable;
 
 #[path = "common/app_harness.rs"]
@@ -149,16 +149,7 @@ fn the_settings_panel_refuses_a_network_too_large_with_its_size() {
 /// The app launched as eframe would, with `storage` as its saved state.
 fn launched_from(storage: MemoryStorage) -> app_harness::App {
     let storage: &'static MemoryStorage = Box::leak(Box::new(storage));
-    let mut harness = egui_kittest::Harness::builder()
-        .with_size([1440.0, 900.0])
-        .build_eframe(move |cc| {
-            cc.storage = Some(storage);
-            BackpropLab::new(cc, Launch::default())
-        });
-    app_harness::step_until(&mut harness, "the trainer is ready", |app| {
-        app.run_view().info.is_some()
-    });
-    harness
+    app_harness::launch_from(Some(storage), Launch::default(), [1440.0, 900.0])
 }
 
 #[test]

@@ -29,7 +29,7 @@ const RUN_MEMORY_LIMIT: u64 = 256 << 20;
 
 #[derive(Parser)]
 struct Args {
-    /// A target (idx, model-json, model-safetensors, run, picture, preferences) or "all".
+    /// A target (idx, model-json, model-safetensors, run, picture, preferences, lesson) or "all".
     target: String,
     /// Stop each target after this many seconds.
     #[arg(long, default_value_t = 10.0)]

@@ -1,12 +1,14 @@
 //! Every parser of outside bytes as a fuzz target, each seeded with real files of its kind: the
 //! embedded MNIST subset's IDX files, models and runs the program saves, digits as PNG and JPEG,
-//! and saved preferences.
+//! saved preferences, and lessons.
 
 use std::io::Write;
 use std::path::Path;
 
 use backprop_lab::data::{digit_image, mnist};
-use backprop_lab::io::{ModelFile, RunFile, TrainingRecord, model_file, safetensors_model};
+use backprop_lab::io::lessons::built_in;
+use backprop_lab::io::{Lesson, ModelFile, RunFile, TrainingRecord, model_file, safetensors_model};
+use backprop_lab::train::controls::{Control, Hidden};
 use backprop_lab::train::{Preset, RunConfig, Trainer};
 use backprop_lab::ui::pins::Pin;
 
@@ -49,7 +51,29 @@ pub fn all() -> Vec<Target> {
             seeds: preferences_seeds,
             run: preferences,
         },
+        Target {
+            name: "lesson",
+            seeds: lesson_seeds,
+            run: lesson,
+        },
     ]
+}
+
+/// A lesson file or pasted setup, read and checked as the app opens one.
+fn lesson(input: &[u8]) -> bool {
+    Lesson::from_bytes(input, NAME)
+        .is_ok_and(|lesson| lesson.check_views(&backprop_lab::ui::views::ids()).is_ok())
+}
+
+/// The built-in lessons and a setup with hidden controls.
+fn lesson_seeds() -> Vec<Vec<u8>> {
+    let xor = RunConfig::from_preset(&Preset::named("xor").expect("xor"), 42);
+    let hidden = Hidden::of([Control::Optimizer, Control::LearningRate]);
+    let setup = Lesson::setup("A setup", xor, vec!["curves".into()], hidden);
+    std::iter::once(setup)
+        .chain(built_in())
+        .map(|lesson| lesson.to_json().into_bytes())
+        .collect()
 }
 
 /// The four IDX files of a dataset in one input: each a little-endian u32 length, then its bytes

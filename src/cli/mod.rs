@@ -37,6 +37,17 @@ pub struct Cli {
     /// With no command: the views to open, comma-separated (default: those open last time).
     #[arg(long, value_delimiter = ',', value_parser = view_ids())]
     views: Vec<String>,
+    /// With no command: open in Present mode (the panels away, a large toolbar; Esc leaves).
+    #[arg(long)]
+    present: bool,
+    /// With no command: open this lesson file, or built-in lesson N (1 to 7); Page Down plays
+    /// its steps.
+    #[arg(long)]
+    lesson: Option<PathBuf>,
+    /// With no command: train at full speed on the small 2-D sets too (they start at a pace a
+    /// class can follow).
+    #[arg(long)]
+    full_speed: bool,
     /// With no command and --preset: start with these settings instead of the preset's.
     #[command(flatten)]
     settings: SettingsArgs,
@@ -356,6 +367,9 @@ pub fn main() -> ExitCode {
                     views: (!cli.views.is_empty()).then_some(cli.views),
                     // the app's own data folder (see `ui::run`)
                     data_dir: None,
+                    present: cli.present,
+                    lesson: cli.lesson,
+                    full_speed: cli.full_speed,
                 })
             })
         }

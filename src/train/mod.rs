@@ -1,6 +1,7 @@
 //! Training: the synchronous trainer (one batch at a time, settings changeable between any two
 //! batches, every change recorded as an event), and the presets.
 
+pub mod controls;
 pub mod cost;
 pub mod health;
 pub mod histogram;

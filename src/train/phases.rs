@@ -9,7 +9,8 @@ use crate::nn::{Network, NetworkError, OptimizerState, Rng, count_correct};
 
 /// The phases a learner walks through one step, in order: the trainer's own phases (the
 /// methods of [`StepPhases`]) with the output gradient and a final check shown apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// The batch x (and its targets).
     Input,

@@ -22,6 +22,20 @@ pub enum Speed {
     StepsPerSecond(f32),
 }
 
+/// Where "play until" stops: always at a batch's end the same for every machine, so that a
+/// lesson's numbers there are `backprop-lab train`'s.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Goal {
+    /// The end of the epoch with this number (1 is the end of the first).
+    Epoch(usize),
+    /// This many batches trained since the run started.
+    Step(u64),
+    /// A test accuracy (0 to 1) of at least `at_least`, looked at each epoch's end; at the end of
+    /// epoch `within_epochs` it stops whatever the accuracy.
+    TestAccuracy { at_least: f32, within_epochs: usize },
+}
+
 /// What the app asks the worker to do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -31,11 +45,13 @@ pub enum Command {
     Step,
     /// Pause, then train to the end of the current epoch.
     StepEpoch,
+    /// Train until `Goal` ([`Update::Reached`]), then pause, evaluating the test split there.
+    PlayUntil(Goal),
     SetSpeed(Speed),
     /// Pause on its own when this many epochs are done (`None`: never).
     SetRunLength(Option<usize>),
-    /// Send the trainer's whole state ([`Update::State`]), to save the run.
-    SaveState,
+    /// Send the trainer's whole state ([`Update::State`]), for the one who asked.
+    SaveState(StateFor),
     /// A setting that applies from the next batch on, weights untouched.
     Change(SettingChange),
     /// Show the views for this sample: a test image picked in the gallery, or a drawing.
@@ -49,6 +65,9 @@ pub enum Command {
     AbandonStep,
     /// Keep the run's exact state as the fork ([`Update::Forked`]).
     Fork,
+    /// Take this state (and its fractional epochs) as the fork: a lesson's step taken up
+    /// again keeps the fork it had.
+    RestoreFork(Box<(TrainerState, f64)>),
     /// Go back to the fork: its weights, optimizer state, data order and settings
     /// ([`Update::Restored`] with [`Restore::Fork`]); the fork stays for another branch.
     BackToFork,
@@ -66,6 +85,15 @@ pub enum Command {
     /// Only tests send it.
     #[doc(hidden)]
     Crash,
+}
+
+/// Who asked for the trainer's state.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum StateFor {
+    /// A run file to write: Save run, or the run kept when the window closes.
+    File,
+    /// A lesson: the state before step `n`'s actions, which Page Up takes up again.
+    LessonStep(usize),
 }
 
 /// Which training step the step-through shows.
@@ -181,8 +209,19 @@ pub enum Update {
         step: u64,
         epochs: usize,
     },
-    /// The trainer's whole state, as [`Command::SaveState`] asked.
-    State(Box<TrainerState>),
+    /// The goal of [`Command::PlayUntil`] was reached (or already was) after `step` batches;
+    /// paused, the test split evaluated there.
+    Reached {
+        goal: Goal,
+        step: u64,
+    },
+    /// The trainer's whole state, as [`Command::SaveState`] asked; for a lesson, with the
+    /// fork (its state and fractional epochs), which a state taken up again would lose.
+    State {
+        asker: StateFor,
+        state: Box<TrainerState>,
+        fork: Option<Box<(TrainerState, f64)>>,
+    },
     /// The run's state after `step` batches is the fork now.
     Forked {
         step: u64,

@@ -17,13 +17,13 @@ use ndarray::Array2;
 use super::health::{HealthAlert, HealthWatch};
 use super::histogram::HistogramFrame;
 use super::protocol::{
-    Command, EvaluationPoint, LossPoint, Restore, RunInfo, Snapshot, Speed, Status, StepSource,
-    TestOutputs, Update,
+    Command, EvaluationPoint, Goal, LossPoint, Restore, RunInfo, Snapshot, Speed, StateFor, Status,
+    StepSource, TestOutputs, Update,
 };
 use super::snapshots::SnapshotMaker;
 use super::state::TrainerState;
 use super::timeline::{DEFAULT_BUDGET, Timeline};
-use super::{RunConfig, SettingChange, TrainError, Trainer};
+use super::{Evaluation, RunConfig, SettingChange, TrainError, Trainer};
 
 /// How often, at most, the worker publishes losses, status and a snapshot while running
 /// (10 times a second: live curves, while the window's drawing takes little from training).
@@ -209,6 +209,8 @@ enum Mode {
     Running,
     /// Training until the epoch with this index ends, then pausing.
     UntilEpochEnd(usize),
+    /// Training until a lesson's goal.
+    Until(Goal),
     /// Paused on a step being stepped through: this one, recorded again after a setting change.
     SteppingThrough(StepSource),
 }
@@ -239,6 +241,8 @@ struct Session<'a> {
     gradients_checked: u64,
     /// Epochs after which training pauses on its own.
     run_length: Option<usize>,
+    /// The last test evaluation and the step it was taken at.
+    last_test: Option<(u64, Evaluation)>,
     /// The run's past, and whether it (with the histograms) is being recorded.
     timeline: Timeline,
     recording: bool,
@@ -319,6 +323,7 @@ fn run(
         dead_layers: Vec::new(),
         gradients_checked: 0,
         run_length: config.epochs,
+        last_test: None,
         timeline: Timeline::new(DEFAULT_BUDGET),
         recording: true,
         last_keep: Instant::now(),
@@ -337,7 +342,10 @@ fn run(
 
 impl Session<'_> {
     fn running(&self) -> bool {
-        matches!(self.mode, Mode::Running | Mode::UntilEpochEnd(_))
+        matches!(
+            self.mode,
+            Mode::Running | Mode::UntilEpochEnd(_) | Mode::Until(_)
+        )
     }
 
     /// The step being stepped through, if the worker is stepping through one.
@@ -425,6 +433,16 @@ impl Session<'_> {
             self.publish();
             return;
         }
+        if let Mode::Until(goal) = self.mode {
+            // a test-accuracy goal looks at every epoch's end, whatever the clock says
+            if matches!(goal, Goal::TestAccuracy { .. }) && epoch != self.trainer.epoch() {
+                self.evaluate();
+            }
+            if self.reached(goal) {
+                self.stop_at(goal);
+                return;
+            }
+        }
         // the first evaluations come quickly, so the start of learning is on the curve
         let spacing = if self.evaluations < EARLY_EVALUATIONS {
             EVALUATION_INTERVAL
@@ -450,6 +468,7 @@ impl Session<'_> {
             && matches!(
                 command,
                 Command::Play
+                    | Command::PlayUntil(_)
                     | Command::Step
                     | Command::StepEpoch
                     | Command::StepThrough(_)
@@ -461,6 +480,7 @@ impl Session<'_> {
         if matches!(
             command,
             Command::Play
+                | Command::PlayUntil(_)
                 | Command::Pause
                 | Command::Step
                 | Command::StepEpoch
@@ -489,11 +509,38 @@ impl Session<'_> {
                 self.mode = Mode::UntilEpochEnd(self.trainer.epoch());
                 self.rate_window = (Instant::now(), 0);
             }
+            Command::PlayUntil(goal) => {
+                // an accuracy goal already met is met here and now
+                if matches!(goal, Goal::TestAccuracy { .. }) {
+                    self.evaluate();
+                }
+                if self.reached(goal) {
+                    self.stop_at(goal);
+                } else {
+                    self.mode = Mode::Until(goal);
+                    self.rate_window = (Instant::now(), 0);
+                }
+            }
             Command::SetSpeed(speed) => self.speed = speed,
             Command::SetRunLength(epochs) => self.run_length = epochs,
-            Command::SaveState => self
-                .outbox
-                .push(Update::State(Box::new(self.trainer.state()))),
+            Command::SaveState(asker) => {
+                let fork = match asker {
+                    StateFor::LessonStep(_) => self.fork.clone().map(Box::new),
+                    StateFor::File => None,
+                };
+                let state = Box::new(self.trainer.state());
+                self.outbox.push(Update::State { asker, state, fork });
+            }
+            Command::RestoreFork(fork) => {
+                let (state, epochs) = *fork;
+                self.outbox.push(Update::Forked {
+                    step: state.step,
+                    epochs,
+                });
+                self.timeline.reserve(state.bytes());
+                self.fork = Some((state, epochs));
+                self.send_timeline();
+            }
             Command::Crash => panic!("crash requested"),
             Command::Fork => {
                 let (state, epochs) = (self.trainer.state(), self.epochs());
@@ -891,8 +938,41 @@ impl Session<'_> {
                 outputs,
             });
         }
+        self.last_test = match result {
+            Ok(Some(test)) => Some((self.trainer.step(), test)),
+            _ => None,
+        };
         // a Pause adds no point: this state's test results are known
         self.evaluated_step = Some(self.trainer.step());
+    }
+
+    /// Whether training has reached `goal` (the test accuracy: the last evaluation's, taken at
+    /// an epoch's end).
+    fn reached(&self, goal: Goal) -> bool {
+        let at_epoch_end = self.trainer.epoch_progress() == 0;
+        match goal {
+            Goal::Epoch(epoch) => self.trainer.epoch() >= epoch,
+            Goal::Step(step) => self.trainer.step() >= step,
+            Goal::TestAccuracy {
+                at_least,
+                within_epochs,
+            } => {
+                let accurate = self.last_test.is_some_and(|(step, test)| {
+                    step == self.trainer.step() && test.accuracy >= f64::from(at_least)
+                });
+                (at_epoch_end && accurate) || self.trainer.epoch() >= within_epochs
+            }
+        }
+    }
+
+    /// Pauses at `goal`, with the test split evaluated here, and says so (before the paused
+    /// status: once paused, the worker sends nothing until told).
+    fn stop_at(&mut self, goal: Goal) {
+        self.mode = Mode::Paused;
+        self.evaluate();
+        let step = self.trainer.step();
+        self.outbox.push(Update::Reached { goal, step });
+        self.publish();
     }
 
     /// Test loss and accuracy now (once per step count).
@@ -923,6 +1003,7 @@ impl Session<'_> {
         match result {
             Ok(Some(test)) if test.loss.is_finite() => {
                 let (step, epochs) = (self.trainer.step(), self.epochs());
+                self.last_test = Some((step, test));
                 self.outbox
                     .push(Update::Evaluated(EvaluationPoint { step, epochs, test }));
                 let classes = self.trainer.data().classes;

@@ -3,7 +3,9 @@
 
 use std::time::Instant;
 
+mod display;
 mod files;
+mod lesson;
 
 use egui::{Key, RichText, Ui};
 use serde::{Deserialize, Serialize};
@@ -18,12 +20,14 @@ use super::timeline::{TimelineAction, resume_button};
 use super::toolbar::{Toolbar, ToolbarAction};
 use super::views::{DrawView, ViewAction, Views};
 use crate::train::SettingChange;
+use crate::train::controls::{Control, Hidden};
 use crate::train::health::HealthAlert;
 use crate::train::protocol::{Command, Restore, Speed, StepSource, Update};
 use crate::train::state::TrainerState;
 use crate::train::worker::Worker;
 use crate::train::{Preset, RunConfig, TrainSettings};
 pub use files::{Ask, Files};
+pub use lesson::LessonPlayer;
 
 /// What persists between launches (panel sizes persist through egui's own memory).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,10 +45,40 @@ pub struct Preferences {
     /// Keep the timeline and the histograms as the run trains.
     #[serde(default = "recording_default")]
     pub record_history: bool,
+    /// The window's scale, 1.0 to 2.5 (Ctrl+Plus, Ctrl+Minus, Ctrl+0, the View menu).
+    #[serde(default = "scale_default")]
+    pub scale: f32,
+    /// Thicker curves, larger labels and points, for a projector.
+    #[serde(default)]
+    pub high_contrast: bool,
+    /// The controls students do not see.
+    #[serde(default)]
+    pub hidden: Hidden,
+    /// The views Present mode shows (one or two ids).
+    #[serde(default = "display::default_presented")]
+    pub present_views: Vec<String>,
+    /// The speed on the small 2-D sets: a pace a class can follow, unless the user chose full
+    /// speed there (`speed` is the other sets').
+    #[serde(default = "class_pace")]
+    pub toy_speed: Speed,
 }
 
 fn recording_default() -> bool {
     true
+}
+
+fn scale_default() -> f32 {
+    1.0
+}
+
+/// Whether `config` trains on one of the small generated 2-D sets (XOR, circle, spiral...).
+fn is_small_2d(config: &RunConfig) -> bool {
+    matches!(config.data, crate::data::DataSource::Toy(_))
+}
+
+/// The 2-D sets' default pace: the spiral untangles over half a minute, XOR in a few seconds.
+pub fn class_pace() -> Speed {
+    Speed::StepsPerSecond(100.0)
 }
 
 impl Default for Preferences {
@@ -58,6 +92,11 @@ impl Default for Preferences {
             views: super::views::default_views(),
             recent: Vec::new(),
             record_history: true,
+            scale: 1.0,
+            high_contrast: false,
+            hidden: Hidden::default(),
+            present_views: display::default_presented(),
+            toy_speed: class_pace(),
         }
     }
 }
@@ -116,6 +155,12 @@ pub struct Launch {
     /// The app's data folder: the run is kept there when the window closes and offered back
     /// at the next launch (none: nothing kept).
     pub data_dir: Option<std::path::PathBuf>,
+    /// Start in Present mode.
+    pub present: bool,
+    /// Open this lesson file, or built-in lesson N ("3") when there is no such file.
+    pub lesson: Option<std::path::PathBuf>,
+    /// Train at full speed on the small 2-D sets too.
+    pub full_speed: bool,
 }
 
 /// Frame-time statistics over the last second, for the status line and BENCHMARKS.md.
@@ -213,6 +258,16 @@ pub struct BackpropLab {
     files: Files,
     /// Runs pinned beside the live one; they outlive resets.
     pins: Pins,
+    /// Present mode: the panels away, a large toolbar, the presented views.
+    presenting: bool,
+    /// The "Controls students see" window is open.
+    controls_open: bool,
+    /// `--full-speed`: every run at full speed this time, whatever the preferences say.
+    full_speed: bool,
+    /// The lesson being played.
+    lesson: Option<lesson::LessonPlayer>,
+    /// The "Paste setup" window's text, while it is open.
+    paste_text: Option<String>,
 }
 
 impl BackpropLab {
@@ -230,17 +285,17 @@ impl BackpropLab {
         if let Some(views) = launch.views {
             preferences.views = views;
         }
+
         cc.egui_ctx.set_theme(if preferences.dark_mode {
             egui::Theme::Dark
         } else {
             egui::Theme::Light
         });
-        cc.egui_ctx.all_styles_mut(|style| {
-            style
-                .text_styles
-                .iter_mut()
-                .for_each(|(_, font)| font.size *= 1.15);
-        });
+        display::apply_text_sizes(&cc.egui_ctx, preferences.high_contrast);
+        // the app's own scale keys keep it within 100-250% and save it
+        cc.egui_ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        preferences.scale = display::valid_scale(preferences.scale);
+        cc.egui_ctx.set_zoom_factor(preferences.scale);
         let mut app = Self {
             active: preferences.config.clone(),
             worker: None,
@@ -262,11 +317,25 @@ impl BackpropLab {
                 ..Files::default()
             },
             pins: Pins::default(),
+            presenting: launch.present,
+            controls_open: false,
+            full_speed: launch.full_speed,
+            lesson: None,
+            paste_text: None,
             preferences,
         };
         app.restart(app.active.clone());
-        // said once: the next exit saves what started instead
-        app.files.note = set_aside.map(|message| (false, message));
+        if let Some(path) = &launch.lesson {
+            let opened = app.open_lesson_argument(path);
+            app.files.note = Some(match opened {
+                Ok(message) => (true, message),
+                Err(message) => (false, message),
+            });
+        }
+        // said once (the next exit saves what started instead), before anything else
+        if let Some(message) = set_aside {
+            app.files.note = Some((false, message));
+        }
         if launch.play {
             app.command(Command::Play);
         }
@@ -311,6 +380,40 @@ impl BackpropLab {
         self.preferences.views = shown.iter().map(|id| id.to_string()).collect();
     }
 
+    /// The speed `config` trains at: on the small 2-D sets, a pace a class can follow unless
+    /// the user chose otherwise there.
+    fn speed_for(&self, config: &RunConfig) -> Speed {
+        if self.full_speed {
+            Speed::Full
+        } else if is_small_2d(config) {
+            self.preferences.toy_speed
+        } else {
+            self.preferences.speed
+        }
+    }
+
+    /// Sets the speed, as the toolbar does: kept for the 2-D sets when the run is on one,
+    /// else for the others.
+    pub fn set_speed(&mut self, speed: Speed) {
+        self.toolbar.set_speed(speed);
+        self.toolbar_action(ToolbarAction::SetSpeed(speed));
+    }
+
+    /// Switches view `id` on, among the presented ones too while presenting (the oldest of
+    /// those giving way).
+    fn show_view(&mut self, id: &str) {
+        if !self.preferences.views.iter().any(|v| v == id) {
+            self.preferences.views.push(id.into());
+        }
+        let presented = &mut self.preferences.present_views;
+        if self.presenting && !presented.iter().any(|v| v == id) {
+            presented.push(id.into());
+            if presented.len() > display::PRESENTED_VIEWS {
+                presented.remove(0);
+            }
+        }
+    }
+
     /// The running worker, if any.
     pub fn worker(&self) -> Option<&Worker> {
         self.worker.as_ref()
@@ -329,6 +432,7 @@ impl BackpropLab {
         // A repaint "after" a moment rather than "now": egui paints an immediate request twice
         // (to let layouts settle), which would double the cost of every update.
         let repaint = move || ctx.request_repaint_after(std::time::Duration::from_millis(1));
+        self.toolbar.set_speed(self.speed_for(&config));
         match Worker::spawn_at(config.clone(), state, repaint) {
             Ok(worker) => {
                 worker.send(Command::SetSpeed(self.toolbar.speed));
@@ -421,6 +525,10 @@ impl BackpropLab {
     }
 
     fn toolbar_action(&mut self, action: ToolbarAction) {
+        // the learner takes over from a lesson step under way
+        if !matches!(action, ToolbarAction::SetSpeed(_)) {
+            self.lesson_interrupted();
+        }
         match action {
             ToolbarAction::Play => self.command(Command::Play),
             ToolbarAction::Pause => self.command(Command::Pause),
@@ -436,7 +544,13 @@ impl BackpropLab {
                 self.restart(config);
             }
             ToolbarAction::SetSpeed(speed) => {
-                self.preferences.speed = speed;
+                // a speed chosen now is the user's own, kept
+                self.full_speed = false;
+                if is_small_2d(&self.active) {
+                    self.preferences.toy_speed = speed;
+                } else {
+                    self.preferences.speed = speed;
+                }
                 self.command(Command::SetSpeed(speed));
             }
         }
@@ -477,6 +591,10 @@ impl BackpropLab {
     }
 
     fn view_action(&mut self, action: ViewAction) {
+        // the learner takes over from a lesson step under way (a new probe or loss does not)
+        if !matches!(action, ViewAction::SetProbe(_) | ViewAction::ChangeLoss(_)) {
+            self.lesson_interrupted();
+        }
         match action {
             ViewAction::SetProbe(probe) => self.command(Command::SetProbe(probe)),
             ViewAction::StepThrough(source) => self.step_through(source),
@@ -507,9 +625,7 @@ impl BackpropLab {
 
     /// Starts stepping through `source`'s step, with the step-through view on.
     fn step_through(&mut self, source: StepSource) {
-        if !self.preferences.views.iter().any(|id| id == "step") {
-            self.preferences.views.push("step".into());
-        }
+        self.show_view("step");
         self.views.step.source_is_probe = matches!(source, StepSource::Probe { .. });
         self.command(Command::StepThrough(source));
     }
@@ -558,6 +674,9 @@ impl BackpropLab {
     }
 
     fn keyboard_shortcuts(&mut self, ui: &Ui) {
+        self.display_keys(ui);
+        self.lesson_keys(ui);
+        self.pasted(ui);
         if ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, Key::S)) {
             self.save_run();
         }
@@ -577,6 +696,10 @@ impl BackpropLab {
                 i.key_pressed(Key::T),
             )
         });
+        // the shortcuts of hidden controls are hidden too
+        let hidden = &self.preferences.hidden;
+        let step_through = step_through && hidden.shows(Control::StepThrough);
+        let reset = reset && hidden.shows(Control::Reset);
         if step_through && !stepping {
             self.toolbar_action(ToolbarAction::StepThrough);
         }
@@ -612,9 +735,7 @@ impl BackpropLab {
 
     /// A picture for the drawing view to classify (the view comes on).
     fn open_picture(&mut self, path: &std::path::Path) {
-        if !self.preferences.views.iter().any(|v| v == "draw") {
-            self.preferences.views.push("draw".into());
-        }
+        self.show_view("draw");
         self.views.get_mut::<DrawView>().path_text = path.display().to_string();
         self.views.get_mut::<DrawView>().open(path.to_path_buf());
     }
@@ -723,47 +844,22 @@ impl BackpropLab {
     }
 }
 
-impl eframe::App for BackpropLab {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        let updates: Vec<Update> = self
-            .worker
-            .as_ref()
-            .map(|worker| worker.updates().collect())
-            .unwrap_or_default();
-        for update in updates {
-            self.state_arrived(&update);
-            self.confirm(&update);
-            self.run.apply(update);
-        }
-    }
-
-    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
-        if let Some(seconds) = frame.info().cpu_usage
-            && let Some(second) = self.frame_times.record(f64::from(seconds) * 1000.0)
-        {
-            self.log_performance(second);
-        }
-        self.keyboard_shortcuts(ui);
-        self.before_closing(ui);
-        self.prompt_ui(&ui.ctx().clone());
-        let dropped = ui.input(|i| i.raw.dropped_files.clone());
-        for path in dropped
-            .iter()
-            .map(|f| f.path().to_path_buf())
-            .filter(|p| !p.as_os_str().is_empty())
-        {
-            self.open_dropped(path);
-        }
+impl BackpropLab {
+    /// The desk layout's panels: the toolbar with the menus, the settings at the left, the
+    /// layer table at the bottom.
+    fn desk_panels(&mut self, ui: &mut Ui) {
         let ready = self.run.info.is_some();
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.add_space(4.0);
             // one row on a wide window; wrapped, never overlapping, on a narrow one
             ui.horizontal_wrapped(|ui| {
                 self.file_menu(ui);
+                self.view_menu(ui);
                 ui.heading(RichText::new("Backprop Lab").strong());
                 ui.separator();
                 let status = self.run.status;
-                if let Some(action) = self.toolbar.ui(ui, &status, ready) {
+                let hidden = &self.preferences.hidden;
+                if let Some(action) = self.toolbar.ui(ui, &status, ready, hidden) {
                     self.toolbar_action(action);
                 }
                 let (mean, max) = self.frame_times.last;
@@ -813,7 +909,7 @@ impl eframe::App for BackpropLab {
             .default_size(330.0)
             .min_size(260.0)
             .show(ui, |ui| {
-                let actions = self.settings.ui(ui, &self.active);
+                let actions = self.settings.ui(ui, &self.active, &self.preferences.hidden);
                 for action in actions {
                     match action {
                         SettingsAction::Change(change) => self.command(Command::Change(change)),
@@ -843,13 +939,72 @@ impl eframe::App for BackpropLab {
                             .ui(ui, self.run.info.as_ref(), snapshot, &self.run.dead_layers);
                     });
             });
+    }
+}
+
+impl eframe::App for BackpropLab {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let updates: Vec<Update> = self
+            .worker
+            .as_ref()
+            .map(|worker| worker.updates().collect())
+            .unwrap_or_default();
+        for update in updates {
+            self.state_arrived(&update);
+            self.confirm(&update);
+            self.lesson_update(&update);
+            self.run.apply(update);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
+        if let Some(seconds) = frame.info().cpu_usage
+            && let Some(second) = self.frame_times.record(f64::from(seconds) * 1000.0)
+        {
+            self.log_performance(second);
+        }
+        self.keyboard_shortcuts(ui);
+        self.before_closing(ui);
+        self.prompt_ui(&ui.ctx().clone());
+        let dropped = ui.input(|i| i.raw.dropped_files.clone());
+        for path in dropped
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            self.open_dropped(path);
+        }
+        self.controls_window(&ui.ctx().clone());
+        self.paste_window(&ui.ctx().clone());
+        if self.presenting {
+            egui::Panel::top("present-toolbar").show(ui, |ui| self.present_toolbar(ui));
+        } else {
+            self.desk_panels(ui);
+        }
+        if self.lesson.is_some() {
+            let size = if self.presenting { 24.0 } else { 16.0 };
+            egui::Panel::top("lesson").show(ui, |ui| {
+                ui.add_space(4.0);
+                self.lesson_ui(ui, size, !self.presenting);
+            });
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             self.files_ui(ui);
             self.alerts_ui(ui);
+            let info = self.run.info.as_ref();
+            if !self.presenting {
+                self.views.toggles_ui(ui, &mut self.preferences.views, info);
+                ui.add_space(4.0);
+            }
+            let shown = if self.presenting {
+                &self.preferences.present_views
+            } else {
+                &self.preferences.views
+            };
             let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
             let actions = self.views.ui(
                 ui,
-                &mut self.preferences.views,
+                shown,
                 &self.run,
                 snapshot.as_ref(),
                 &mut self.pins,
@@ -873,7 +1028,12 @@ impl eframe::App for BackpropLab {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         self.preferences.curves = self.views.curves().clone();
-        eframe::set_value(storage, PREFERENCES_KEY, &self.preferences);
+        // a lesson's hidden controls last while it is open, not into the next launch
+        let mut preferences = self.preferences.clone();
+        if let Some(player) = &self.lesson {
+            preferences.hidden = player.hidden_before().clone();
+        }
+        eframe::set_value(storage, PREFERENCES_KEY, &preferences);
     }
 }
 

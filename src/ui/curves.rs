@@ -298,6 +298,7 @@ impl CurvesPanel {
     }
 
     fn loss_ui(&self, ui: &mut Ui, run: &RunView, pins: &Pins, id: Id, height: PlotHeight) {
+        let em = palette::emphasis(ui.ctx());
         let mut entries = Vec::new();
         if self.smoothing > 0.0 {
             entries.push(LegendEntry {
@@ -357,19 +358,19 @@ impl CurvesPanel {
                 plot_ui.line(
                     Line::new("train loss", self.line_points(&smoothed))
                         .color(palette::TRAIN)
-                        .width(2.0),
+                        .width(2.0 * em),
                 );
             }
             if shown("test loss") {
                 plot_ui.line(
                     Line::new("test loss", self.line_points(test))
                         .color(palette::TEST)
-                        .width(2.0),
+                        .width(2.0 * em),
                 );
                 plot_ui.points(
                     Points::new("test loss", self.line_points(test))
                         .color(palette::TEST)
-                        .radius(2.5),
+                        .radius(2.5 * em),
                 );
             }
             for pin in pins.pins().iter().filter(|p| p.visible) {
@@ -380,13 +381,13 @@ impl CurvesPanel {
                     )
                     .color(pin.color)
                     .style(PIN_TRAIN_STYLE)
-                    .width(1.5),
+                    .width(1.5 * em),
                 );
                 plot_ui.line(
                     Line::new(pin.label.clone(), self.line_points(pin.test_loss.points()))
                         .color(pin.color)
                         .style(PIN_TEST_STYLE)
-                        .width(1.5),
+                        .width(1.5 * em),
                 );
             }
             self.marker_lines(plot_ui, run, pins);
@@ -403,6 +404,7 @@ impl CurvesPanel {
         height: PlotHeight,
         zoomed: bool,
     ) {
+        let em = palette::emphasis(ui.ctx());
         let hidden = legend_ui(
             ui,
             id,
@@ -492,14 +494,14 @@ impl CurvesPanel {
                 plot_ui.line(
                     Line::new("train accuracy", PlotPoints::from(train.clone()))
                         .color(palette::TRAIN)
-                        .width(1.5),
+                        .width(1.5 * em),
                 );
             }
             if !hidden.contains(&"test accuracy") {
                 plot_ui.line(
                     Line::new("test accuracy", PlotPoints::from(points.clone()))
                         .color(palette::TEST)
-                        .width(2.0),
+                        .width(2.0 * em),
                 );
             }
             for pin in pins.pins().iter().filter(|p| p.visible) {
@@ -513,7 +515,7 @@ impl CurvesPanel {
                     )
                     .color(pin.color)
                     .style(PIN_TRAIN_STYLE)
-                    .width(1.5),
+                    .width(1.5 * em),
                 );
                 plot_ui.line(
                     Line::new(
@@ -522,7 +524,7 @@ impl CurvesPanel {
                     )
                     .color(pin.color)
                     .style(PIN_TEST_STYLE)
-                    .width(1.5),
+                    .width(1.5 * em),
                 );
             }
             self.marker_lines(plot_ui, run, pins);
@@ -535,12 +537,13 @@ impl CurvesPanel {
     /// The pins' markers are thin lines in their colours, and the step the timeline shows is
     /// a cursor.
     fn marker_lines(&self, plot_ui: &mut PlotUi<'_>, run: &RunView, pins: &Pins) {
+        let em = palette::emphasis(plot_ui.ctx());
         for marker in &run.markers {
             // unnamed, so that the hover label names no curve for it
             plot_ui.vline(
                 VLine::new("", self.marker_x(marker))
                     .color(palette::MARKER)
-                    .width(1.5),
+                    .width(1.5 * em),
             );
         }
         for pin in pins.pins().iter().filter(|p| p.visible) {
@@ -549,7 +552,7 @@ impl CurvesPanel {
                     VLine::new("", self.marker_x(marker))
                         .color(pin.color.gamma_multiply(0.6))
                         .style(PIN_TEST_STYLE)
-                        .width(1.0),
+                        .width(1.0 * em),
                 );
             }
         }
@@ -561,7 +564,7 @@ impl CurvesPanel {
             plot_ui.vline(
                 VLine::new(format!("viewing step {}", viewing.shown), x)
                     .color(plot_ui.ctx().global_style().visuals.strong_text_color())
-                    .width(2.0),
+                    .width(2.0 * em),
             );
         }
     }

@@ -17,9 +17,11 @@ mod toolbar;
 pub mod views;
 
 pub use app::{
-    Ask, BackpropLab, Launch, PREFERENCES_KEY, Preferences, startable, startup_preferences,
+    Ask, BackpropLab, Launch, LessonPlayer, PREFERENCES_KEY, Preferences, class_pace, startable,
+    startup_preferences,
 };
 pub use curves::{CurvesPanel, XAxis};
+pub use palette::emphasis;
 pub use run_view::{Alert, RunView};
 pub use series::Series;
 pub use settings_panel::{SettingsAction, SettingsPanel, adapt_layers, validate};

@@ -79,3 +79,18 @@ pub fn class_color(class: usize, classes: usize) -> Color32 {
     let c = colorous::TABLEAU10[class % colorous::TABLEAU10.len()];
     Color32::from_rgb(c.r, c.g, c.b)
 }
+
+fn emphasis_id() -> egui::Id {
+    egui::Id::unique("backprop-lab-emphasis")
+}
+
+/// How much thicker lines and larger points are drawn: 1 at a desk, 2 with high contrast (for
+/// a projector). The app sets it with its preferences; every plot and view multiplies by it.
+pub fn emphasis(ctx: &egui::Context) -> f32 {
+    ctx.data(|d| d.get_temp::<f32>(emphasis_id()))
+        .unwrap_or(1.0)
+}
+
+pub fn set_emphasis(ctx: &egui::Context, factor: f32) {
+    ctx.data_mut(|d| d.insert_temp(emphasis_id(), factor));
+}

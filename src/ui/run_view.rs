@@ -173,7 +173,9 @@ impl RunView {
             Update::DeadLayers(layers) => self.dead_layers = layers,
             Update::Finished { step, epochs } => self.finished = Some((step, epochs)),
             // the app writes it to the file it is for
-            Update::State(_) => {}
+            Update::State { .. } => {}
+            // the lesson being played takes it (see `ui::app::lesson`)
+            Update::Reached { .. } => {}
             Update::Forked { step, epochs } => self.fork = Some((step, epochs)),
             Update::Restored {
                 step,

@@ -10,6 +10,7 @@ use egui::{CollapsingHeader, ComboBox, DragValue, Response, RichText, Slider, Sl
 use super::{file_dialog, palette};
 use crate::data::{DataSource, ToyKind, ToySpec};
 use crate::nn::{Activation, LayerSpec, Loss, Optimizer, Padding, Shape};
+use crate::train::controls::{Control, Hidden};
 use crate::train::cost::{Cost, format_size, group_digits, measure_flops_per_second};
 use crate::train::{RunConfig, SettingChange, presets};
 
@@ -260,14 +261,18 @@ impl SettingsPanel {
         self.awaiting = self.awaiting.saturating_sub(1);
     }
 
-    /// `active`: the running config, with the settings the trainer confirmed.
-    pub fn ui(&mut self, ui: &mut Ui, active: &RunConfig) -> Vec<SettingsAction> {
+    /// `active`: the running config, with the settings the trainer confirmed; the `hidden`
+    /// controls are left out.
+    pub fn ui(&mut self, ui: &mut Ui, active: &RunConfig, hidden: &Hidden) -> Vec<SettingsAction> {
         if self.awaiting == 0 && !self.dragging {
             self.draft.settings = active.settings;
         }
         let mut actions = Vec::new();
         egui::ScrollArea::vertical().show(ui, |ui| {
-            self.preset_ui(ui, &mut actions);
+            // a preset sets the data and the layers both
+            if hidden.shows(Control::Dataset) && hidden.shows(Control::Architecture) {
+                self.preset_ui(ui, &mut actions);
+            }
             if self.needs_reset(active) {
                 ui.add_space(4.0);
                 let valid = validate(&self.draft);
@@ -312,15 +317,19 @@ impl SettingsPanel {
                     }
                 });
             }
-            CollapsingHeader::new("Dataset")
-                .default_open(true)
-                .show(ui, |ui| self.data_ui(ui));
-            CollapsingHeader::new("Architecture")
-                .default_open(true)
-                .show(ui, |ui| self.architecture_ui(ui));
+            if hidden.shows(Control::Dataset) {
+                CollapsingHeader::new("Dataset")
+                    .default_open(true)
+                    .show(ui, |ui| self.data_ui(ui));
+            }
+            if hidden.shows(Control::Architecture) {
+                CollapsingHeader::new("Architecture")
+                    .default_open(true)
+                    .show(ui, |ui| self.architecture_ui(ui));
+            }
             CollapsingHeader::new("Training")
                 .default_open(true)
-                .show(ui, |ui| self.training_ui(ui, &mut actions));
+                .show(ui, |ui| self.training_ui(ui, &mut actions, hidden));
         });
         self.confirm_ui(ui, &mut actions);
         self.awaiting += actions
@@ -545,14 +554,91 @@ impl SettingsPanel {
         ui.label(RichText::new("Layer changes apply on reset.").weak());
     }
 
-    fn training_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
+    /// The training settings students see, the run length and the seed.
+    fn training_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>, hidden: &Hidden) {
+        let mut dragging = false;
+        let mut notes = Vec::new();
+        if hidden.shows(Control::Loss) {
+            self.loss_ui(ui, actions);
+        }
+        if hidden.shows(Control::Optimizer) {
+            dragging |= self.optimizer_ui(ui, actions);
+        }
+        let settings = &mut self.draft.settings;
+        let note = &self.note;
+        let mut slider = |ui: &mut Ui, slider: Slider<'_>, tip: &str, place: Place| {
+            let r = ui.add(slider).on_hover_text(tip);
+            dragging |= r.dragged();
+            let done = committed(&r);
+            if let Some((at, text)) = note
+                && *at == place
+            {
+                ui.label(RichText::new(text).color(palette::PENDING));
+            }
+            done
+        };
+        if hidden.shows(Control::LearningRate) {
+            let range = 1e-5..=10.0;
+            let lr = &mut settings.optimizer.learning_rate;
+            let widget = Slider::new(lr, range.clone())
+                .logarithmic(true)
+                .clamping(SliderClamping::Never)
+                .text("learning rate");
+            let tip = "lr in w <- w - lr·(update): the size of each step";
+            if slider(ui, widget, tip, Place::LearningRate) {
+                let lr = &mut settings.optimizer.learning_rate;
+                notes.push((Place::LearningRate, clamp_note(lr, &range, "learning rate")));
+                actions.push(SettingsAction::Change(SettingChange::LearningRate(*lr)));
+            }
+        }
+        if hidden.shows(Control::BatchSize) {
+            let range = 1..=1024;
+            let widget = Slider::new(&mut settings.batch_size, range.clone())
+                .logarithmic(true)
+                .clamping(SliderClamping::Never)
+                .text("batch size");
+            let tip = "Samples per mini-batch: the gradient is their mean";
+            if slider(ui, widget, tip, Place::BatchSize) {
+                let batch = &mut settings.batch_size;
+                notes.push((Place::BatchSize, clamp_note(batch, &range, "batch size")));
+                actions.push(SettingsAction::Change(SettingChange::BatchSize(*batch)));
+            }
+        }
+        if hidden.shows(Control::L2) {
+            let range = 0.0..=0.1;
+            let widget = Slider::new(&mut settings.optimizer.weight_decay, range.clone())
+                .logarithmic(true)
+                .clamping(SliderClamping::Never)
+                .text("L2");
+            let tip = "L2 regularization λ: adds (λ/2)·sum w^2 to the loss, λ·w to each weight's gradient";
+            if slider(ui, widget, tip, Place::WeightDecay) {
+                let decay = &mut settings.optimizer.weight_decay;
+                notes.push((Place::WeightDecay, clamp_note(decay, &range, "L2")));
+                actions.push(SettingsAction::Change(SettingChange::WeightDecay(*decay)));
+            }
+        }
+        self.dragging = dragging;
+        for (place, note) in notes {
+            self.set_note(place, note);
+        }
+        self.run_length_ui(ui, actions);
+        if hidden.shows(Control::Seed) {
+            ui.horizontal(|ui| {
+                ui.label("seed");
+                ui.add(DragValue::new(&mut self.draft.seed))
+                    .on_hover_text("Seeds the initial weights, the shuffling, dropout and generated data: the same seed gives the same run. Applies on reset");
+            });
+        }
+    }
+
+    /// The loss, switched at once.
+    fn loss_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) {
         let output = self
             .draft
             .layers
             .last()
             .map_or(Activation::Linear, LayerSpec::activation);
         let settings = &mut self.draft.settings;
-        let mut dragging = false;
         ui.horizontal(|ui| {
             ui.label("Loss");
             for loss in Loss::ALL {
@@ -568,6 +654,11 @@ impl SettingsPanel {
                 }
             }
         });
+    }
+
+    /// The optimizer and its own settings; true while one of its sliders is dragged.
+    fn optimizer_ui(&mut self, ui: &mut Ui, actions: &mut Vec<SettingsAction>) -> bool {
+        let settings = &mut self.draft.settings;
         ui.horizontal(|ui| {
             ui.label("Optimizer");
             for optimizer in [Optimizer::Sgd, Optimizer::MOMENTUM, Optimizer::ADAM] {
@@ -588,112 +679,45 @@ impl SettingsPanel {
             }
         });
         let mut optimizer = settings.optimizer.optimizer;
-        let mut hyper_changed = false;
+        let (mut dragging, mut changed) = (false, false);
+        let mut take = |r: Response| {
+            dragging |= r.dragged();
+            changed |= committed(&r);
+        };
         match &mut optimizer {
             Optimizer::Sgd => {}
-            Optimizer::Momentum { momentum } => {
-                let r = ui
-                    .add(Slider::new(momentum, 0.0..=0.99).text("momentum μ"))
-                    .on_hover_text("v <- μ·v + g: how much of the last step carries over");
-                dragging |= r.dragged();
-                hyper_changed |= committed(&r);
-            }
+            Optimizer::Momentum { momentum } => take(
+                ui.add(Slider::new(momentum, 0.0..=0.99).text("momentum μ"))
+                    .on_hover_text("v <- μ·v + g: how much of the last step carries over"),
+            ),
             Optimizer::Adam {
                 beta1,
                 beta2,
                 epsilon,
             } => {
-                let r = ui
-                    .add(Slider::new(beta1, 0.0..=0.999).text("β1"))
-                    .on_hover_text("m <- β1·m + (1-β1)·g: decay of the mean of gradients");
-                dragging |= r.dragged();
-                hyper_changed |= committed(&r);
-                let r = ui
-                    .add(Slider::new(beta2, 0.0..=0.9999).text("β2"))
-                    .on_hover_text(
-                        "v <- β2·v + (1-β2)·g^2: decay of the mean of squared gradients",
-                    );
-                dragging |= r.dragged();
-                hyper_changed |= committed(&r);
-                let r = ui.add(Slider::new(epsilon, 1e-10..=1e-3).logarithmic(true).text("ε")).on_hover_text("w <- w - lr·m_hat/(sqrt v_hat + ε): keeps the step finite where v_hat is tiny");
-                dragging |= r.dragged();
-                hyper_changed |= committed(&r);
+                take(
+                    ui.add(Slider::new(beta1, 0.0..=0.999).text("β1"))
+                        .on_hover_text("m <- β1·m + (1-β1)·g: decay of the mean of gradients"),
+                );
+                take(
+                    ui.add(Slider::new(beta2, 0.0..=0.9999).text("β2"))
+                        .on_hover_text(
+                            "v <- β2·v + (1-β2)·g^2: decay of the mean of squared gradients",
+                        ),
+                );
+                take(
+                    ui.add(Slider::new(epsilon, 1e-10..=1e-3).logarithmic(true).text("ε"))
+                        .on_hover_text(
+                            "w <- w - lr·m_hat/(sqrt v_hat + ε): keeps the step finite where v_hat is tiny",
+                        ),
+                );
             }
         }
         settings.optimizer.optimizer = optimizer;
-        if hyper_changed {
+        if changed {
             actions.push(SettingsAction::Change(SettingChange::Optimizer(optimizer)));
         }
-        let mut notes = Vec::new();
-        let range = 1e-5..=10.0;
-        let r = ui
-            .add(
-                Slider::new(&mut settings.optimizer.learning_rate, range.clone())
-                    .logarithmic(true)
-                    .clamping(SliderClamping::Never)
-                    .text("learning rate"),
-            )
-            .on_hover_text("lr in w <- w - lr·(update): the size of each step");
-        dragging |= r.dragged();
-        if committed(&r) {
-            let note = clamp_note(
-                &mut settings.optimizer.learning_rate,
-                &range,
-                "learning rate",
-            );
-            notes.push((Place::LearningRate, note));
-            actions.push(SettingsAction::Change(SettingChange::LearningRate(
-                settings.optimizer.learning_rate,
-            )));
-        }
-        if let Some((Place::LearningRate, text)) = &self.note {
-            ui.label(RichText::new(text).color(palette::PENDING));
-        }
-        let range = 1..=1024;
-        let r = ui
-            .add(
-                Slider::new(&mut settings.batch_size, range.clone())
-                    .logarithmic(true)
-                    .clamping(SliderClamping::Never)
-                    .text("batch size"),
-            )
-            .on_hover_text("Samples per mini-batch: the gradient is their mean");
-        dragging |= r.dragged();
-        if committed(&r) {
-            let note = clamp_note(&mut settings.batch_size, &range, "batch size");
-            notes.push((Place::BatchSize, note));
-            actions.push(SettingsAction::Change(SettingChange::BatchSize(
-                settings.batch_size,
-            )));
-        }
-        if let Some((Place::BatchSize, text)) = &self.note {
-            ui.label(RichText::new(text).color(palette::PENDING));
-        }
-        let range = 0.0..=0.1;
-        let r = ui
-            .add(Slider::new(&mut settings.optimizer.weight_decay, range.clone()).logarithmic(true).clamping(SliderClamping::Never).text("L2"))
-            .on_hover_text("L2 regularization λ: adds (λ/2)·sum w^2 to the loss, λ·w to each weight's gradient");
-        dragging |= r.dragged();
-        if committed(&r) {
-            let note = clamp_note(&mut settings.optimizer.weight_decay, &range, "L2");
-            notes.push((Place::WeightDecay, note));
-            actions.push(SettingsAction::Change(SettingChange::WeightDecay(
-                settings.optimizer.weight_decay,
-            )));
-        }
-        if let Some((Place::WeightDecay, text)) = &self.note {
-            ui.label(RichText::new(text).color(palette::PENDING));
-        }
-        self.dragging = dragging;
-        for (place, note) in notes {
-            self.set_note(place, note);
-        }
-        self.run_length_ui(ui, actions);
-        ui.horizontal(|ui| {
-            ui.label("seed");
-            ui.add(DragValue::new(&mut self.draft.seed))
-                .on_hover_text("Seeds the initial weights, the shuffling, dropout and generated data: the same seed gives the same run. Applies on reset");
-        });
+        dragging
     }
 }
 

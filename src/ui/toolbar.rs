@@ -2,6 +2,7 @@
 
 use egui::{RichText, Ui};
 
+use crate::train::controls::{Control, Hidden};
 use crate::train::protocol::{Speed, Status};
 
 /// What the toolbar asks the app to do.
@@ -34,8 +35,20 @@ impl Toolbar {
         }
     }
 
-    /// The controls and the status, added to `ui`'s row (which wraps when the window is narrow).
-    pub fn ui(&mut self, ui: &mut Ui, status: &Status, ready: bool) -> Option<ToolbarAction> {
+    /// Shows `speed` (another run's, or a lesson's).
+    pub fn set_speed(&mut self, speed: Speed) {
+        *self = Self::new(speed);
+    }
+
+    /// The controls students see and the status, added to `ui`'s row (which wraps when the
+    /// window is narrow).
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        status: &Status,
+        ready: bool,
+        hidden: &Hidden,
+    ) -> Option<ToolbarAction> {
         let mut action = None;
         {
             ui.add_enabled_ui(ready, |ui| {
@@ -65,7 +78,7 @@ impl Toolbar {
                 {
                     action = Some(ToolbarAction::StepEpoch);
                 }
-                if ui
+                if hidden.shows(Control::StepThrough) && ui
                     .button("Step through")
                     .on_hover_text("Pause and walk the next training step phase by phase with its numbers: forward, loss, backward, update. Shortcut: T")
                     .clicked()
@@ -73,7 +86,7 @@ impl Toolbar {
                     action = Some(ToolbarAction::StepThrough);
                 }
             });
-            if ui
+            if hidden.shows(Control::Reset) && ui
                 .button("Reset")
                 .on_hover_text("Start again from new initial weights drawn from the seed (the same seed gives the same start), applying any architecture or data changes. Shortcut: R")
                 .clicked()
@@ -110,14 +123,8 @@ impl Toolbar {
             ui.separator();
             // whole on one line: wrapped, it would cover the row above
             ui.add(
-                egui::Label::new(RichText::new(format!(
-                    "epoch {}  ·  step {}  ·  {} samples/s  ·  {}",
-                    status.epochs.floor() as u64,
-                    status.step,
-                    format_rate(status.samples_per_second),
-                    format_duration(status.training_secs)
-                )))
-                .wrap_mode(egui::TextWrapMode::Extend),
+                egui::Label::new(RichText::new(status_text(status)))
+                    .wrap_mode(egui::TextWrapMode::Extend),
             )
             .on_hover_text(format!(
                 "{:.2} epochs done; training time, pauses not counted",
@@ -126,6 +133,17 @@ impl Toolbar {
         }
         action
     }
+}
+
+/// "epoch 2  ·  step 340  ·  12k samples/s  ·  0:00:14"
+pub fn status_text(status: &Status) -> String {
+    format!(
+        "epoch {}  ·  step {}  ·  {} samples/s  ·  {}",
+        status.epochs.floor() as u64,
+        status.step,
+        format_rate(status.samples_per_second),
+        format_duration(status.training_secs)
+    )
 }
 
 fn format_rate(rate: f64) -> String {

@@ -13,9 +13,20 @@ pub type App = Harness<'static, BackpropLab>;
 
 /// The app as `launch` says, once its trainer is ready and has sent a snapshot.
 pub fn launch(launch: Launch) -> App {
-    let mut harness = Harness::builder()
-        .with_size([1440.0, 900.0])
-        .build_eframe(move |cc| BackpropLab::new(cc, launch));
+    launch_from(None, launch, [1440.0, 900.0])
+}
+
+/// The app launched as eframe would, with `storage` as its saved state, in a window of `size`
+/// points, once its trainer is ready and has sent a snapshot.
+pub fn launch_from(
+    storage: Option<&'static dyn eframe::Storage>,
+    launch: Launch,
+    size: [f32; 2],
+) -> App {
+    let mut harness = Harness::builder().with_size(size).build_eframe(move |cc| {
+        cc.storage = storage;
+        BackpropLab::new(cc, launch)
+    });
     step_until(&mut harness, "the trainer is ready", |app| {
         app.run_view().info.is_some() && snapshot_step(app).is_some()
     });

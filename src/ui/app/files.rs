@@ -13,7 +13,7 @@ use crate::io::run_file::{MarkerRecord, ProbeRecord, RunHistory};
 use crate::io::{RunFile, TrainingRecord, load_any, safetensors_model};
 use crate::nn::Network;
 use crate::train::RunConfig;
-use crate::train::protocol::{Command, Probe, Update};
+use crate::train::protocol::{Command, Probe, StateFor, Update};
 use crate::train::state::{TensorState, TrainerState};
 use crate::ui::file_dialog;
 use crate::ui::pins::{Pin, describe};
@@ -29,6 +29,7 @@ pub enum Kind {
     Run,
     Model,
     Picture,
+    Lesson,
 }
 
 /// What a file of `len` bytes starting with `bytes` is.
@@ -42,6 +43,8 @@ pub fn kind_of(bytes: &[u8], len: u64) -> Option<Kind> {
     let head = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
     if head.contains("\"backprop-lab-run\"") {
         Some(Kind::Run)
+    } else if head.contains("\"backprop-lab-lesson\"") {
+        Some(Kind::Lesson)
     } else if head.contains("\"backprop-lab-model\"") {
         Some(Kind::Model)
     } else {
@@ -60,17 +63,20 @@ pub enum Ask {
     ExportCurves,
     /// A picture of the view with this id, as shown.
     SaveViewPng(&'static str),
+    /// The setup (run, views, hidden controls) as a lesson file.
+    SaveSetup,
 }
 
 impl Ask {
     fn title(self) -> &'static str {
         match self {
             Ask::SaveRun => "Save run as",
-            Ask::Open => "Open a run, a model or a picture",
+            Ask::Open => "Open a run, a lesson, a model or a picture",
             Ask::OpenPin => "Open a saved run as a pin",
             Ask::ExportModel => "Export model (safetensors)",
             Ask::ExportCurves => "Export curves as CSV",
             Ask::SaveViewPng(_) => "Save view as PNG",
+            Ask::SaveSetup => "Save setup as lesson",
         }
     }
 }
@@ -121,6 +127,43 @@ impl BackpropLab {
             }
             if ui.button("Save run as…").clicked() {
                 self.ask(Ask::SaveRun);
+                ui.close();
+            }
+            ui.separator();
+            ui.menu_button("Lessons", |ui| {
+                for lesson in crate::io::lessons::built_in() {
+                    if ui.button(lesson.title.as_str()).clicked() {
+                        let opened = self.open_lesson(lesson, "built in".into());
+                        self.files.note = Some(match opened {
+                            Ok(message) => (true, message),
+                            Err(message) => (false, message),
+                        });
+                        ui.close();
+                    }
+                }
+            });
+            if ui
+                .button("Save setup as lesson…")
+                .on_hover_text("The run, the views and the hidden controls as a lesson file: add steps to it, or share it as it is")
+                .clicked()
+            {
+                self.ask(Ask::SaveSetup);
+                ui.close();
+            }
+            if ui
+                .button("Copy setup")
+                .on_hover_text("The setup as text on the clipboard, for a chat message")
+                .clicked()
+            {
+                self.copy_setup(ui.ctx());
+                ui.close();
+            }
+            if ui
+                .button("Paste setup   (Ctrl+V)")
+                .on_hover_text("A setup or lesson copied from a message")
+                .clicked()
+            {
+                self.paste_text = Some(String::new());
                 ui.close();
             }
             ui.separator();
@@ -193,6 +236,7 @@ impl BackpropLab {
                 .save_file(),
             Ask::ExportCurves => dialog.add_filter("CSV", &["csv"]).save_file(),
             Ask::SaveViewPng(_) => dialog.add_filter("PNG", &["png"]).save_file(),
+            Ask::SaveSetup => dialog.add_filter("Lesson", &["json"]).save_file(),
         };
         if let Some(path) = path {
             self.answer(ask, path);
@@ -207,6 +251,7 @@ impl BackpropLab {
             Ask::ExportModel => self.export_model(&path),
             Ask::ExportCurves => self.export_curves(&path),
             Ask::SaveViewPng(id) => self.save_view_png(id, path),
+            Ask::SaveSetup => self.save_setup(&path),
         }
     }
 
@@ -252,13 +297,18 @@ impl BackpropLab {
             // the run is its present, not the past step on show
             self.command(Command::BackToPresent);
         }
-        self.command(Command::SaveState);
+        self.command(Command::SaveState(StateFor::File));
     }
 
     /// The trainer's state arrived: the run file goes to the path waiting for it.
     pub(super) fn state_arrived(&mut self, update: &Update) {
         // (other updates arrive before it while the run trains: the path waits for the state)
-        let Update::State(state) = update else {
+        let Update::State {
+            asker: StateFor::File,
+            state,
+            ..
+        } = update
+        else {
             return;
         };
         let Some(path) = self.files.pending.take() else {
@@ -285,7 +335,7 @@ impl BackpropLab {
     }
 
     /// The curves, markers and probe, for a run file.
-    fn history(&self) -> RunHistory {
+    pub(super) fn history(&self) -> RunHistory {
         let probe = self
             .worker()
             .and_then(|w| w.snapshot())
@@ -334,12 +384,13 @@ impl BackpropLab {
         let result = match kind_of(&bytes, len) {
             Some(Kind::Run) => self.open_run(path),
             Some(Kind::Model) => self.open_model(path),
+            Some(Kind::Lesson) => self.open_lesson_file(path),
             Some(Kind::Picture) => {
                 self.open_picture(path);
                 Ok(format!("Classifying {}", path.display()))
             }
             None => Err(format!(
-                "{}: not a run, a model (safetensors or JSON) or a picture (PNG, JPEG)",
+                "{}: not a run, a lesson, a model (safetensors or JSON) or a picture (PNG, JPEG)",
                 path.display()
             )),
         };
@@ -401,7 +452,7 @@ impl BackpropLab {
         });
     }
 
-    fn restore_history(&mut self, history: RunHistory) {
+    pub(super) fn restore_history(&mut self, history: RunHistory) {
         // the same curves and markers a pin of the file would hold
         let saved = Pin::from_history(String::new(), &history);
         self.run.train_loss = saved.train_loss;
@@ -538,13 +589,17 @@ impl BackpropLab {
         if self.run.viewing.is_some() {
             worker.send(Command::BackToPresent);
         }
-        if !worker.send(Command::SaveState) {
+        if !worker.send(Command::SaveState(StateFor::File)) {
             return Err("the trainer is not running".into());
         }
         let started = Instant::now();
         while let Some(left) = EXIT_SAVE_WAIT.checked_sub(started.elapsed()) {
             match worker.wait_update(left) {
-                Some(Update::State(state)) => {
+                Some(Update::State {
+                    asker: StateFor::File,
+                    state,
+                    ..
+                }) => {
                     if let Some(folder) = path.parent() {
                         std::fs::create_dir_all(folder).map_err(describe)?;
                     }

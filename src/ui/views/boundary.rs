@@ -171,7 +171,8 @@ impl BoundaryView {
         };
         // the points as one mesh: thousands of them cost one shape
         let classes = info.classes.max(2);
-        let radius = (square.width() / 150.0).clamp(2.0, 4.5);
+        let radius = point_radius(square.width(), info.train_samples + info.test_samples)
+            * palette::emphasis(ui.ctx());
         let mut mesh = egui::Mesh::default();
         let outline = if dark {
             Color32::from_gray(20)
@@ -307,5 +308,29 @@ impl View for BoundaryView {
         if let Some(probe) = self.show(ui, ctx.run.info.as_ref(), ctx.snapshot) {
             ctx.actions.push(ViewAction::SetProbe(probe));
         }
+    }
+}
+
+/// A point's radius on a plot `side` points wide holding `points` points: a few points (XOR's
+/// four) are large enough to see from the back of a room, thousands small enough not to cover
+/// the boundary.
+fn point_radius(side: f32, points: usize) -> f32 {
+    let crowd = (points.max(1) as f32).sqrt();
+    (side / (4.0 * crowd + 30.0)).clamp(2.0, 12.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::point_radius;
+
+    #[test]
+    fn few_points_are_drawn_large_and_many_small() {
+        // XOR's 4 + 4 points on a 400-point plot: about 10 points across
+        let xor = point_radius(400.0, 8);
+        assert!((9.0..=12.0).contains(&xor), "{xor}");
+        // the spiral's 1,000 stay as small as before (side / 150)
+        let spiral = point_radius(400.0, 1000);
+        assert!((2.0..=3.0).contains(&spiral), "{spiral}");
+        assert!(point_radius(4000.0, 1) <= 12.0 && point_radius(10.0, 5000) >= 2.0);
     }
 }

@@ -156,6 +156,8 @@ pub struct Views {
     failed: Vec<(&'static str, String)>,
     /// A view told to panic in its next frame (the tests' way to check the containment).
     crash_requested: Option<&'static str>,
+    /// The view filling the area on its own (its title double-clicked), while it is shown.
+    pub maximized: Option<&'static str>,
 }
 
 impl Default for Views {
@@ -169,6 +171,7 @@ impl Default for Views {
             reveal: None,
             failed: Vec::new(),
             crash_requested: None,
+            maximized: None,
         }
     }
 }
@@ -243,27 +246,33 @@ impl Views {
         self.get_mut::<CurvesView>().options = options;
     }
 
-    /// The view toggles, then the views that are on (ids in `shown`), tiled over the rest of
-    /// `ui`. Returns what the views asked for.
+    /// The views that are on (ids in `shown`), tiled over the rest of `ui` (or the one whose
+    /// title was double-clicked, alone). Returns what the views asked for.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
-        shown: &mut Vec<String>,
+        shown: &[String],
         run: &RunView,
         snapshot: Option<&Arc<Snapshot>>,
         pins: &mut Pins,
         recording: bool,
     ) -> Vec<ViewAction> {
         let info = run.info.as_ref();
-        self.toggles_ui(ui, shown, info);
-        ui.add_space(4.0);
-        let visible: Vec<usize> = (0..self.views.len())
+        let mut visible: Vec<usize> = (0..self.views.len())
             .filter(|&i| {
                 let view = &self.views[i];
                 shown.iter().any(|id| id.eq_ignore_ascii_case(view.id()))
                     && info.is_none_or(|info| view.unavailable(info).is_none())
             })
             .collect();
+        // a view whose title was double-clicked fills the area while it is shown
+        match visible
+            .iter()
+            .find(|&&i| Some(self.views[i].id()) == self.maximized)
+        {
+            Some(&only) => visible = vec![only],
+            None => self.maximized = None,
+        }
         let area = ui.available_rect_before_wrap();
         ui.allocate_rect(area, egui::Sense::hover());
         let mut actions = Vec::new();
@@ -298,6 +307,7 @@ impl Views {
         self.tiles.clear();
         self.viewport = area;
         let mut restart = None;
+        let mut fill = None;
         let mut tiles_ui = ui.new_child(UiBuilder::new().max_rect(area));
         egui::ScrollArea::both()
             .id_salt("views")
@@ -322,7 +332,18 @@ impl Views {
                         .show(&mut tile, |ui| {
                             ui.set_min_size(ui.available_size());
                             ui.set_max_width(ui.available_width());
-                            ui.label(RichText::new(view.title()).strong().size(15.0));
+                            let alone = self.maximized == Some(view.id());
+                            let title =
+                                egui::Label::new(RichText::new(view.title()).strong().size(15.0))
+                                    .sense(egui::Sense::click());
+                            let title = ui.add(title).on_hover_text(if alone {
+                                "Double-click: back to every view"
+                            } else {
+                                "Double-click: this view fills the area"
+                            });
+                            if title.double_clicked() {
+                                fill = Some((!alone).then_some(view.id()));
+                            }
                             if let Some((_, message)) = failed {
                                 if stopped_ui(ui, message) {
                                     restart = Some(index);
@@ -347,6 +368,9 @@ impl Views {
                     }
                 }
             });
+        if let Some(maximized) = fill {
+            self.maximized = maximized;
+        }
         if let Some(index) = restart {
             let id = self.views[index].id();
             self.failed.retain(|(failed, _)| *failed != id);
@@ -367,7 +391,7 @@ impl Views {
     }
 
     /// One toggle per view; a view this run cannot show is greyed and says why.
-    fn toggles_ui(&mut self, ui: &mut Ui, shown: &mut Vec<String>, info: Option<&RunInfo>) {
+    pub fn toggles_ui(&mut self, ui: &mut Ui, shown: &mut Vec<String>, info: Option<&RunInfo>) {
         let mut reveal = None;
         ui.horizontal_wrapped(|ui| {
             ui.label(RichText::new("Views").strong());

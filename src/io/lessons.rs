@@ -1,0 +1,427 @@
+//! The built-in lessons, in the order of the course the app teaches: the training loop, why a
+//! hidden layer, the loss, the optimizer, the learning rate, overfitting, and a real CNN. Each
+//! runs to its end on its own; its texts point at what the app's own numbers show.
+
+use super::lesson_file::{Action, FORMAT, Lesson, LessonStep, VERSION};
+use crate::data::{DataSource, ToyKind, ToySpec};
+use crate::nn::{Activation, LayerSpec, Loss, Optimizer};
+use crate::train::controls::{Control, Hidden};
+use crate::train::protocol::Goal;
+use crate::train::{Phase, Preset, RunConfig, SettingChange};
+
+/// The seed every built-in lesson's runs start from.
+const SEED: u64 = 42;
+
+/// Every built-in lesson, in course order.
+pub fn built_in() -> Vec<Lesson> {
+    vec![
+        training_loop(),
+        hidden_layer(),
+        mse_against_cross_entropy(),
+        optimizers(),
+        learning_rate(),
+        overfitting(),
+        keras_cnn(),
+    ]
+}
+
+fn preset(name: &str) -> RunConfig {
+    let preset = Preset::named(name).expect("the built-in lessons name existing presets");
+    let mut run = RunConfig::from_preset(&preset, SEED);
+    // a lesson decides when training stops
+    run.epochs = None;
+    run
+}
+
+fn lesson(title: &str, run: RunConfig, views: &[&str], hidden: &[Control]) -> Lesson {
+    Lesson {
+        format: FORMAT.into(),
+        version: VERSION,
+        title: title.into(),
+        run,
+        views: views.iter().map(|v| v.to_string()).collect(),
+        hidden: Hidden::of(hidden.iter().copied()),
+        steps: Vec::new(),
+    }
+}
+
+fn step(text: &str, actions: Vec<Action>) -> LessonStep {
+    LessonStep {
+        text: text.into(),
+        actions,
+    }
+}
+
+fn views(ids: &[&str]) -> Action {
+    Action::ShowViews(ids.iter().map(|v| v.to_string()).collect())
+}
+
+fn dense(units: usize, activation: Activation) -> LayerSpec {
+    LayerSpec::Dense { units, activation }
+}
+
+fn set_learning_rate(rate: f32) -> Action {
+    Action::Set(SettingChange::LearningRate(rate))
+}
+
+fn set_optimizer(optimizer: Optimizer) -> Action {
+    Action::Set(SettingChange::Optimizer(optimizer))
+}
+
+/// The settings no lesson about other things lets students wander into.
+const SETUP: [Control; 3] = [Control::Dataset, Control::Architecture, Control::Seed];
+
+/// 1. Forward, loss, backward, update, one phase at a time on XOR.
+fn training_loop() -> Lesson {
+    let mut lesson = lesson(
+        "1. The training loop, one step at a time",
+        preset("xor"),
+        &["step", "network"],
+        &SETUP,
+    );
+    lesson.steps = vec![
+        step(
+            "Every training step does four things to a batch: **forward**, **loss**, \
+             **backward**, **update**.\n\nXOR's four points are the batch here. Next step: the \
+             first phase of one real step, with all its numbers.",
+            vec![Action::StepThrough(Phase::Input)],
+        ),
+        step(
+            "**Forward, layer 0.** Each hidden unit computes z = W·x + b, then a = tanh(z).\n\n\
+             - Click a unit in the network to see its own sum, term by term.",
+            vec![Action::StepThrough(Phase::Forward(0))],
+        ),
+        step(
+            "**Forward, layer 1.** The output unit takes the four tanh values: \
+             a = σ(W·h + b), a probability of class 1 for each point.",
+            vec![Action::StepThrough(Phase::Forward(1))],
+        ),
+        step(
+            "**Loss.** Cross-entropy: L = −mean[y·log a + (1−y)·log(1−a)]. One number for \
+             the whole batch: how wrong the network is now.",
+            vec![Action::StepThrough(Phase::Loss)],
+        ),
+        step(
+            "**Backward.** The chain rule, from the output back: dL/dz = a − y at the output, \
+             then each layer's dL/dW and the gradient it passes down.",
+            vec![Action::StepThrough(Phase::Backward(1))],
+        ),
+        step(
+            "**Update.** Adam moves every weight a small step against its gradient. The last \
+             phase checks that the loss went down and that the gradients match finite \
+             differences.",
+            vec![Action::StepThrough(Phase::Check)],
+        ),
+        step(
+            "Now the same loop 300 times. Watch the loss fall and the boundary bend until the \
+             four points sit on the right sides.",
+            vec![
+                views(&["curves", "boundary"]),
+                Action::PlayUntil(Goal::Epoch(300)),
+            ],
+        ),
+    ];
+    lesson
+}
+
+/// 2. No hidden layer cannot separate XOR; four tanh units can.
+fn hidden_layer() -> Lesson {
+    let mut straight = preset("xor");
+    straight.layers = vec![dense(1, Activation::Sigmoid)];
+    let mut lesson = lesson(
+        "2. XOR needs a hidden layer",
+        straight,
+        &["boundary", "curves"],
+        &SETUP,
+    );
+    lesson.steps = vec![
+        step(
+            "A single sigmoid unit: a = σ(w₁x₁ + w₂x₂ + b). Its boundary is where \
+             w₁x₁ + w₂x₂ + b = 0: a straight line.\n\nTrain it for 300 epochs.",
+            vec![Action::PlayUntil(Goal::Epoch(300))],
+        ),
+        step(
+            "No straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the \
+             other: the accuracy cannot pass 75%, however long it trains.\n\nNow four tanh \
+             units between input and output, same data, same seed.",
+            vec![
+                Action::LoadPreset {
+                    preset: "xor".into(),
+                    seed: SEED,
+                },
+                views(&["boundary", "network"]),
+                Action::PlayUntil(Goal::Epoch(300)),
+            ],
+        ),
+        step(
+            "Each hidden unit draws its own line; the output combines them into a bent \
+             boundary, and all four points are classified right.",
+            vec![views(&["boundary", "curves"])],
+        ),
+    ];
+    lesson
+}
+
+/// The circle preset: a disc inside a ring, learned in seconds.
+fn circle() -> RunConfig {
+    preset("circle")
+}
+
+/// 3. The same initial weights under MSE and under cross-entropy.
+fn mse_against_cross_entropy() -> Lesson {
+    let mut run = circle();
+    run.settings.optimizer.optimizer = Optimizer::Sgd;
+    run.settings.optimizer.learning_rate = 0.5;
+    let mut lesson = lesson(
+        "3. MSE against cross-entropy",
+        run,
+        &["curves", "boundary"],
+        &[
+            Control::Dataset,
+            Control::Architecture,
+            Control::Seed,
+            Control::Optimizer,
+        ],
+    );
+    lesson.steps = vec![
+        step(
+            "The same network and the same initial weights, trained twice with plain SGD: \
+             first with MSE, L = mean (a − y)², then with cross-entropy.\n\nFirst, MSE for 10 \
+             epochs (the fork keeps the start to come back to).",
+            vec![
+                Action::Fork,
+                Action::Set(SettingChange::Loss(Loss::Mse)),
+                Action::PlayUntil(Goal::Epoch(10)),
+            ],
+        ),
+        step(
+            "Back to the same start, now with cross-entropy. The MSE run stays on the curves \
+             as a pin.",
+            vec![
+                Action::BackToFork,
+                Action::Set(SettingChange::Loss(Loss::CrossEntropy)),
+                Action::PlayUntil(Goal::Epoch(10)),
+            ],
+        ),
+        step(
+            "Why: the **output gradient**. With a sigmoid output,\n\n\
+             - MSE: dL/dz = 2(a − y)·a(1 − a): the a(1 − a) factor is near 0 when the unit \
+             is confidently wrong, so it barely learns;\n\
+             - cross-entropy: dL/dz = a − y: large exactly when it is wrong.\n\nHere is that \
+             phase of the next step, with its numbers.",
+            vec![
+                views(&["step", "curves"]),
+                Action::StepThrough(Phase::OutputGradient),
+            ],
+        ),
+    ];
+    lesson
+}
+
+/// 4. SGD, momentum and Adam from one fork.
+fn optimizers() -> Lesson {
+    let mut lesson = lesson(
+        "4. SGD, momentum and Adam",
+        circle(),
+        &["curves", "boundary"],
+        &[
+            Control::Dataset,
+            Control::Architecture,
+            Control::Seed,
+            Control::Loss,
+        ],
+    );
+    let branch = |optimizer: Optimizer, rate: f32, back: bool| {
+        let mut actions = Vec::new();
+        if back {
+            actions.push(Action::BackToFork);
+        } else {
+            actions.push(Action::Fork);
+        }
+        actions.extend([
+            set_optimizer(optimizer),
+            set_learning_rate(rate),
+            Action::PlayUntil(Goal::Epoch(15)),
+        ]);
+        actions
+    };
+    lesson.steps = vec![
+        step(
+            "Plain **SGD**: w <- w − lr·g, with lr = 0.05, for 15 epochs from a fork.",
+            branch(Optimizer::Sgd, 0.05, false),
+        ),
+        step(
+            "**Momentum**: v <- μ·v + g; w <- w − lr·v. The steps build up speed along a \
+             direction the gradients keep pointing to. Same start, same lr.",
+            branch(Optimizer::MOMENTUM, 0.05, true),
+        ),
+        step(
+            "**Adam**: each weight's step is scaled by the running size of its own gradients, \
+             m_hat / (√v_hat + ε), so every weight moves at about lr per step (lr = 0.01 here).",
+            branch(Optimizer::ADAM, 0.01, true),
+        ),
+        step(
+            "Three branches, one start: the pins hold SGD and momentum beside Adam's live \
+             curve. Compare how soon each loss falls.",
+            vec![],
+        ),
+    ];
+    lesson
+}
+
+/// 5. Too small, right, too large.
+fn learning_rate() -> Lesson {
+    let mut run = circle();
+    run.settings.optimizer.optimizer = Optimizer::Sgd;
+    let mut lesson = lesson(
+        "5. The learning rate",
+        run,
+        &["curves", "boundary"],
+        &[
+            Control::Dataset,
+            Control::Architecture,
+            Control::Seed,
+            Control::Optimizer,
+        ],
+    );
+    lesson.steps = vec![
+        step(
+            "SGD moves each weight by lr·g. Too small an lr: lr = 0.001 for 10 epochs.",
+            vec![
+                Action::Fork,
+                set_learning_rate(0.001),
+                Action::PlayUntil(Goal::Epoch(10)),
+            ],
+        ),
+        step(
+            "The loss hardly moved: each step is tiny. Now lr = 0.5 from the same start.",
+            vec![
+                Action::BackToFork,
+                set_learning_rate(0.5),
+                Action::PlayUntil(Goal::Epoch(10)),
+            ],
+        ),
+        step(
+            "Now far too large: lr = 100. Each step overshoots the valley and lands higher up \
+             the other side, further every time.",
+            vec![
+                Action::BackToFork,
+                set_learning_rate(100.0),
+                Action::PlayUntil(Goal::Epoch(10)),
+            ],
+        ),
+        step(
+            "The app stopped the run and said why. A good learning rate is the largest that \
+             still goes down steadily.",
+            vec![],
+        ),
+    ];
+    lesson
+}
+
+/// 6. A tiny training set memorised, then L2, then dropout.
+fn overfitting() -> Lesson {
+    let tiny = |layers: Vec<LayerSpec>| {
+        let mut run = circle();
+        run.preset = None;
+        run.data = DataSource::Toy(ToySpec {
+            noise: 0.25,
+            train_fraction: 0.1,
+            ..ToySpec::new(ToyKind::Circle, 400, SEED)
+        });
+        run.layers = layers;
+        run.settings.optimizer.learning_rate = 0.01;
+        run.settings.batch_size = 8;
+        run
+    };
+    let wide = vec![
+        dense(64, Activation::Relu),
+        dense(64, Activation::Relu),
+        dense(1, Activation::Sigmoid),
+    ];
+    let mut dropped = wide.clone();
+    dropped.insert(1, LayerSpec::Dropout { rate: 0.5 });
+    dropped.insert(3, LayerSpec::Dropout { rate: 0.5 });
+    let mut lesson = lesson(
+        "6. Overfitting",
+        tiny(wide.clone()),
+        &["curves", "boundary"],
+        &[Control::Dataset, Control::Architecture, Control::Seed],
+    );
+    lesson.steps = vec![
+        step(
+            "40 noisy training points, 360 test points, and a network with thousands of \
+             weights. Train 150 epochs and watch both losses.",
+            vec![Action::PlayUntil(Goal::Epoch(150))],
+        ),
+        step(
+            "The training loss keeps falling while the **test loss turns up**: the network \
+             memorises the 40 points, noise included, and the boundary wraps around them.\n\n\
+             Now L2: λ/2·Σw² added to the loss pulls every weight towards 0 (λ = 0.01).",
+            vec![
+                Action::LoadRun(tiny(wide.clone())),
+                Action::Set(SettingChange::WeightDecay(0.01)),
+                Action::PlayUntil(Goal::Epoch(150)),
+            ],
+        ),
+        step(
+            "And dropout instead: while training, each hidden value is zeroed with \
+             probability 0.5, so no unit can rely on another.",
+            vec![
+                Action::LoadRun(tiny(dropped)),
+                Action::PlayUntil(Goal::Epoch(150)),
+            ],
+        ),
+    ];
+    lesson
+}
+
+/// 7. The reference Keras CNN on MNIST, its code, filters and confusion, then a drawn digit.
+fn keras_cnn() -> Lesson {
+    let mut lesson = lesson(
+        "7. A CNN on MNIST, as in Keras",
+        preset("mnist-cnn"),
+        &["code", "curves"],
+        &[Control::Dataset, Control::Architecture, Control::Seed],
+    );
+    lesson.steps = vec![
+        step(
+            "The reference Keras model: Conv2D(32, 3×3, ReLU), MaxPooling2D(2), Flatten, \
+             Dense(128, ReLU), Dense(10, softmax); Adam, batch 32. Its Keras code is in the \
+             Code view, the same network this app trains.\n\nTrain it for 5 epochs.",
+            vec![Action::PlayUntil(Goal::Epoch(5))],
+        ),
+        step(
+            "The 32 filters the first layer learned, and what they find in one digit.",
+            vec![views(&["weights", "curves"]), Action::Probe(0)],
+        ),
+        step(
+            "Which digits it confuses with which: rows are the true digit, columns the \
+             prediction.",
+            vec![views(&["confusion", "gallery"])],
+        ),
+        step(
+            "Your turn: draw a digit and see what the network makes of it.",
+            vec![views(&["draw", "network"])],
+        ),
+    ];
+    lesson
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_lesson_is_a_valid_lesson_file_and_reads_back_the_same() {
+        let lessons = built_in();
+        assert_eq!(lessons.len(), 7);
+        for lesson in lessons {
+            let json = lesson.to_json();
+            let read = Lesson::from_bytes(json.as_bytes(), &lesson.title)
+                .unwrap_or_else(|e| panic!("{}: {e}", lesson.title));
+            assert_eq!(read, lesson);
+            assert!(!lesson.steps.is_empty(), "{}", lesson.title);
+        }
+    }
+}

@@ -48,9 +48,9 @@ resize() {
   xdotool windowsize --sync "$(window)" "$1" "$2"
   sleep 2
 }
-# snap NAME: screenshot the window, then close the app
+# snap NAME: screenshot the window, then close the app (the pointer parked at PARK, "X Y")
 snap() {
-  xdotool mousemove 1435 895
+  xdotool mousemove ${PARK:-1435 895}
   sleep 1
   import -window "$(window)" "screenshots/$1.png"
   kill "$app"
@@ -215,22 +215,24 @@ fi
 # lesson 3 in Present mode on a 1920x1080 projector at 200% (Ctrl+= four times): the MSE branch
 # pinned, the cross-entropy one trained from the same start (two Page Downs)
 if wanted present-lesson3; then
+  xdotool mousemove 1910 250
   ./target/release/backprop-lab --lesson 3 --present &
   app=$!
   sleep 4
   resize 1920 1080
   keys ctrl+equal ctrl+equal ctrl+equal ctrl+equal Next
   sleep 8; keys Next
-  sleep 8; snap present-lesson3
+  sleep 8; PARK="1910 250" snap present-lesson3
 fi
 
 # lesson 4 at a desk: the loss, the data, the layers and the seed hidden from students; its
 # first step (SGD) under way
 if wanted hidden-controls; then
+  xdotool mousemove 1910 250
   ./target/release/backprop-lab --lesson 4 &
   app=$!
   sleep 4
   resize 1920 1080
   keys Next
-  sleep 6; snap hidden-controls
+  sleep 6; PARK="1910 250" snap hidden-controls
 fi

@@ -247,7 +247,7 @@ fn a_lesson_file_opens_from_the_command_line_and_save_setup_writes_one() {
     assert!(harness.state().presenting());
     assert_eq!(harness.state().active_config(), &xor());
     // presenting, the lesson's buttons are in the toolbar
-    harness.get_by_label("Next step");
+    harness.get_by_label("Next");
     let setup = folder.path().join("setup.json");
     let lesson = harness.state().current_setup("setup");
     lesson.save(&setup).expect("saved");

@@ -1149,7 +1149,8 @@ fn files_dropped_on_the_window_open_where_they_belong_and_missing_dialogs_say_so
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "not a digit").expect("written");
     drop_file(&mut harness, notes);
-    harness.get_by_label_contains("not a run, a model (safetensors or JSON) or a picture");
+    harness
+        .get_by_label_contains("not a run, a lesson, a model (safetensors or JSON) or a picture");
     assert_eq!(
         harness.state().views().get::<DrawView>().source,
         Source::File(picture)

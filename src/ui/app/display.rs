@@ -276,13 +276,13 @@ impl BackpropLab {
         let ready = self.run.info.is_some();
         let hidden = self.preferences.hidden.clone();
         let big = |text: &str| {
-            egui::Button::new(RichText::new(text).size(22.0)).min_size(Vec2::new(0.0, 40.0))
+            egui::Button::new(RichText::new(text).size(20.0)).min_size(Vec2::new(0.0, 38.0))
         };
         let mut action = None;
         let mut lesson_move = None;
         ui.add_space(6.0);
         ui.horizontal_wrapped(|ui| {
-            ui.spacing_mut().item_spacing = Vec2::new(10.0, 8.0);
+            ui.spacing_mut().item_spacing = Vec2::new(8.0, 8.0);
             ui.add_enabled_ui(ready, |ui| {
                 let (label, play) = if self.run.status.running {
                     ("Pause", ToolbarAction::Pause)
@@ -330,20 +330,19 @@ impl BackpropLab {
             if let Some((back, on)) = self.lesson_moves() {
                 ui.separator();
                 if ui
-                    .add_enabled(back, big("Previous step"))
+                    .add_enabled(back, big("Back"))
                     .on_hover_text("Back to where the lesson's previous step ended. Page Up")
                     .clicked()
                 {
                     lesson_move = Some(false);
                 }
                 if ui
-                    .add_enabled(on, big("Next step"))
+                    .add_enabled(on, big("Next"))
                     .on_hover_text("The lesson's next step. Page Down")
                     .clicked()
                 {
                     lesson_move = Some(true);
                 }
-                ui.separator();
             }
             if hidden.shows(Control::Reset)
                 && ui
@@ -354,8 +353,18 @@ impl BackpropLab {
                 action = Some(ToolbarAction::Reset);
             }
             ui.separator();
-            ui.label(RichText::new(status_text(&self.run.status)).size(20.0));
-            ui.separator();
+            // where the run stands, on one line: a class reads the epoch and the step
+            let status = &self.run.status;
+            let place = format!(
+                "epoch {} · step {}",
+                status.epochs.floor() as u64,
+                status.step
+            );
+            ui.add(
+                egui::Label::new(RichText::new(place).size(18.0))
+                    .wrap_mode(egui::TextWrapMode::Extend),
+            )
+            .on_hover_text(status_text(status));
             if ui
                 .add(big("Leave"))
                 .on_hover_text("Back to the panels as they were. Esc")

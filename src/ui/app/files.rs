@@ -694,7 +694,8 @@ impl BackpropLab {
                 None => {}
             }
         }
-        if let Some((ok, message)) = self.files.note.clone() {
+        // (an empty note: what happened shows elsewhere, a lesson's panel)
+        if let Some((ok, message)) = self.files.note.clone().filter(|(_, m)| !m.is_empty()) {
             // wrapped to the panel's width: a long message must not widen the window's layout
             ui.horizontal_wrapped(|ui| {
                 if ui

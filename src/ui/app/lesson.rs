@@ -118,10 +118,8 @@ impl BackpropLab {
         self.lesson =
             (!lesson.steps.is_empty()).then(|| LessonPlayer::new(lesson, source, hidden_before));
         Ok(match &self.lesson {
-            Some(player) => format!(
-                "Lesson \"{title}\": {} steps; Page Down begins",
-                player.lesson.steps.len()
-            ),
+            // (the lesson's own panel says where it stands)
+            Some(_) => String::new(),
             None => format!("Set up \"{title}\""),
         })
     }

@@ -184,11 +184,13 @@ fn a_path_that_is_a_folder_is_refused_and_the_folder_is_untouched() {
     assert_eq!(names.len(), 1, "no temporary file is left");
 }
 
-/// The app playing spiral, its run saved to `path` with Save run as.
+/// The app playing spiral at full speed (every save a later step), its run saved to `path` with
+/// Save run as.
 fn playing_and_saved_to(path: &Path) -> App {
     let mut harness = launch(Launch {
         preset: Some("spiral".into()),
         play: true,
+        full_speed: true,
         ..Launch::default()
     });
     harness.state_mut().save_run_to(path.to_path_buf());

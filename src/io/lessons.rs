@@ -167,13 +167,13 @@ fn circle() -> RunConfig {
     preset("circle")
 }
 
-/// 3. The same initial weights under MSE and under cross-entropy.
-fn mse_against_cross_entropy() -> Lesson {
+/// The circle with plain SGD at `rate`, the optimizer hidden: lessons about something else.
+fn circle_sgd(title: &str, rate: f32) -> Lesson {
     let mut run = circle();
     run.settings.optimizer.optimizer = Optimizer::Sgd;
-    run.settings.optimizer.learning_rate = 0.5;
-    let mut lesson = lesson(
-        "3. MSE against cross-entropy",
+    run.settings.optimizer.learning_rate = rate;
+    lesson(
+        title,
         run,
         &["curves", "boundary"],
         &[
@@ -182,7 +182,12 @@ fn mse_against_cross_entropy() -> Lesson {
             Control::Seed,
             Control::Optimizer,
         ],
-    );
+    )
+}
+
+/// 3. The same initial weights under MSE and under cross-entropy.
+fn mse_against_cross_entropy() -> Lesson {
+    let mut lesson = circle_sgd("3. MSE against cross-entropy", 0.5);
     lesson.steps = vec![
         step(
             "The same network and the same initial weights, trained twice with plain SGD: \
@@ -271,19 +276,7 @@ fn optimizers() -> Lesson {
 
 /// 5. Too small, right, too large.
 fn learning_rate() -> Lesson {
-    let mut run = circle();
-    run.settings.optimizer.optimizer = Optimizer::Sgd;
-    let mut lesson = lesson(
-        "5. The learning rate",
-        run,
-        &["curves", "boundary"],
-        &[
-            Control::Dataset,
-            Control::Architecture,
-            Control::Seed,
-            Control::Optimizer,
-        ],
-    );
+    let mut lesson = circle_sgd("5. The learning rate", 0.02);
     lesson.steps = vec![
         step(
             "SGD moves each weight by lr·g. Too small an lr: lr = 0.001 for 10 epochs.",

@@ -533,26 +533,10 @@ impl Session<'_> {
             }
             Command::RestoreFork(fork) => {
                 let (state, epochs) = *fork;
-                self.outbox.push(Update::Forked {
-                    step: state.step,
-                    epochs,
-                });
-                self.timeline.reserve(state.bytes());
-                self.fork = Some((state, epochs));
-                self.send_timeline();
+                self.keep_fork(state, epochs);
             }
             Command::Crash => panic!("crash requested"),
-            Command::Fork => {
-                let (state, epochs) = (self.trainer.state(), self.epochs());
-                self.outbox.push(Update::Forked {
-                    step: state.step,
-                    epochs,
-                });
-                // the fork counts against the timeline's budget
-                self.timeline.reserve(state.bytes());
-                self.fork = Some((state, epochs));
-                self.send_timeline();
-            }
+            Command::Fork => self.keep_fork(self.trainer.state(), self.epochs()),
             Command::BackToFork => self.back_to_fork(),
             Command::ViewStep(step) => self.view_step(step),
             Command::BackToPresent => self.back_to_present(),
@@ -944,6 +928,18 @@ impl Session<'_> {
         };
         // a Pause adds no point: this state's test results are known
         self.evaluated_step = Some(self.trainer.step());
+    }
+
+    /// `state` (at `epochs` fractional epochs) is the fork now, and the app is told.
+    fn keep_fork(&mut self, state: TrainerState, epochs: f64) {
+        self.outbox.push(Update::Forked {
+            step: state.step,
+            epochs,
+        });
+        // the fork counts against the timeline's budget
+        self.timeline.reserve(state.bytes());
+        self.fork = Some((state, epochs));
+        self.send_timeline();
     }
 
     /// Whether training has reached `goal` (the test accuracy: the last evaluation's, taken at

@@ -76,7 +76,7 @@ fn is_small_2d(config: &RunConfig) -> bool {
     matches!(config.data, crate::data::DataSource::Toy(_))
 }
 
-/// The 2-D sets' default pace: the spiral untangles over half a minute, XOR in a few seconds.
+/// The 2-D sets' default pace: XOR's 300 steps in three seconds, the spiral's 10,000 in 100.
 pub fn class_pace() -> Speed {
     Speed::StepsPerSecond(100.0)
 }

@@ -179,22 +179,20 @@ impl BoundaryView {
         } else {
             Color32::WHITE
         };
+        // a test point is a ring of its class's colour, a training point a filled disc: the
+        // ring as thick as the point is large, so that XOR's four show their class on a projector
+        let ring_hole = (radius * 0.55).clamp(1.0, (radius - 1.0).max(1.0));
         let mut add = |split: &crate::data::Split, hollow: bool| {
             for (row, &label) in split.inputs.rows().into_iter().zip(&split.labels) {
                 let centre = to_screen([row[0], row[1]]);
                 let color = palette::class_color(label, classes);
-                disc(
-                    &mut mesh,
-                    centre,
-                    radius + 1.0,
-                    if hollow { color } else { outline },
-                );
-                disc(
-                    &mut mesh,
-                    centre,
-                    radius,
-                    if hollow { outline } else { color },
-                );
+                let (ring, inside, hole) = if hollow {
+                    (color, outline, ring_hole)
+                } else {
+                    (outline, color, radius)
+                };
+                disc(&mut mesh, centre, radius + 1.0, ring);
+                disc(&mut mesh, centre, hole, inside);
             }
         };
         add(train, false);

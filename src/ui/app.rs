@@ -26,6 +26,7 @@ use crate::train::protocol::{Command, Restore, Speed, StepSource, Update};
 use crate::train::state::TrainerState;
 use crate::train::worker::Worker;
 use crate::train::{Preset, RunConfig, TrainSettings};
+use files::note;
 pub use files::{Ask, Files};
 pub use lesson::LessonPlayer;
 
@@ -327,10 +328,7 @@ impl BackpropLab {
         app.restart(app.active.clone());
         if let Some(path) = &launch.lesson {
             let opened = app.open_lesson_argument(path);
-            app.files.note = Some(match opened {
-                Ok(message) => (true, message),
-                Err(message) => (false, message),
-            });
+            app.files.note = Some(note(opened));
         }
         // said once (the next exit saves what started instead), before anything else
         if let Some(message) = set_aside {

@@ -52,6 +52,14 @@ pub fn kind_of(bytes: &[u8], len: u64) -> Option<Kind> {
     }
 }
 
+/// The note of an outcome: (it worked, what happened or why not).
+pub fn note(outcome: Result<String, String>) -> (bool, String) {
+    match outcome {
+        Ok(message) => (true, message),
+        Err(message) => (false, message),
+    }
+}
+
 /// What a path is asked for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Ask {
@@ -134,10 +142,7 @@ impl BackpropLab {
                 for lesson in crate::io::lessons::built_in() {
                     if ui.button(lesson.title.as_str()).clicked() {
                         let opened = self.open_lesson(lesson, "built in".into());
-                        self.files.note = Some(match opened {
-                            Ok(message) => (true, message),
-                            Err(message) => (false, message),
-                        });
+                        self.files.note = Some(note(opened));
                         ui.close();
                     }
                 }
@@ -659,10 +664,7 @@ impl BackpropLab {
         }
         if let Some(result) = self.files.png.as_ref().and_then(|r| r.try_recv().ok()) {
             self.files.png = None;
-            self.files.note = Some(match result {
-                Ok(message) => (true, message),
-                Err(message) => (false, message),
-            });
+            self.files.note = Some(note(result));
         }
         if let Some((path, about)) = self.files.offer.clone() {
             let mut choice = None;
@@ -683,10 +685,7 @@ impl BackpropLab {
                 Some(true) => {
                     self.files.offer = None;
                     let result = self.open_run(&path);
-                    self.files.note = Some(match result {
-                        Ok(message) => (true, message),
-                        Err(message) => (false, message),
-                    });
+                    self.files.note = Some(note(result));
                     // the kept run is not the file Save run writes to
                     self.files.current = None;
                 }

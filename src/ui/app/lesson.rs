@@ -10,6 +10,7 @@ use egui::text::LayoutJob;
 use egui::{Key, Modifiers, RichText, TextFormat, Ui};
 
 use super::BackpropLab;
+use super::files::note;
 use crate::io::lesson_file::{Action, Lesson};
 use crate::io::run_file::RunHistory;
 use crate::train::controls::Hidden;
@@ -189,10 +190,7 @@ impl BackpropLab {
         let opened = Lesson::from_bytes(text.trim().as_bytes(), "the pasted setup")
             .map_err(|e| e.to_string())
             .and_then(|lesson| self.open_lesson(lesson, "the pasted setup".into()));
-        self.files.note = Some(match opened {
-            Ok(message) => (true, message),
-            Err(message) => (false, message),
-        });
+        self.files.note = Some(note(opened));
     }
 
     /// Save setup as lesson: the setup written to `path`, ready for steps to be added.
@@ -424,12 +422,7 @@ impl BackpropLab {
                 test.len()
             ));
         }
-        Ok(Probe {
-            input: test.inputs.row(index).to_owned(),
-            test_index: Some(index),
-            label: test.labels.get(index).copied(),
-            name: format!("test sample {index}"),
-        })
+        Ok(crate::ui::views::test_probe(info, index))
     }
 
     /// Whether Next step can go on (a lesson open, not at its end, its step done), and

@@ -31,7 +31,7 @@ pub use draw::{BRUSH, DrawView, RASTER_SIDE, Source, rasterize};
 pub use gallery::GalleryView;
 pub use graph::{GraphReadout, GraphView, PlacedNode};
 pub use histograms::HistogramsView;
-pub use predictions::TestImages;
+pub use predictions::{TestImages, test_probe};
 pub use step_text::{Block, Selection, explain, num, plain_text};
 pub use step_through::{StepCursor, StepThroughView};
 pub use weights::{Layout, Quantity, WeightReadout, WeightsView};

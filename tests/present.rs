@@ -230,6 +230,52 @@ fn hidden_controls_are_absent_not_greyed_and_their_shortcuts_do_nothing() {
 }
 
 #[test]
+fn the_step_through_view_leaves_out_its_loss_switch_and_start_buttons_when_those_are_hidden() {
+    let mut harness = app_harness::launch(launch_run("xor", &["step"]));
+    let start = "Step through the next batch";
+    let probe_start = |harness: &App| harness.query_by_label_contains(" alone").is_some();
+    step_until(&mut harness, "the first snapshot", |app| {
+        app.run_view().status.step == 0 && app.run_view().info.is_some()
+    });
+    harness.run_steps(2);
+    assert!(shown(&harness, start) && probe_start(&harness));
+    harness.state_mut().set_hidden(Hidden::of([Control::Loss]));
+    harness.key_press(Key::T);
+    step_until(&mut harness, "the trace", |app| {
+        app.run_view().trace.is_some()
+    });
+    // input, forward 0, forward 1, then the loss phase
+    for _ in 0..3 {
+        harness.key_press(Key::ArrowRight);
+        harness.run_steps(2);
+    }
+    let switches = |harness: &App| {
+        harness.query_all_by_label("MSE").count()
+            + harness.query_all_by_label("cross-entropy").count()
+    };
+    assert_eq!(
+        switches(&harness),
+        0,
+        "the loss phase offers no loss switch"
+    );
+    // shown again, the settings panel and the loss phase each have both
+    harness.state_mut().set_hidden(Hidden::default());
+    harness.run_steps(2);
+    assert_eq!(switches(&harness), 4);
+    // the step-through hidden: the view explains itself but offers no way in
+    harness.key_press(Key::Escape);
+    step_until(&mut harness, "the step abandoned", |app| {
+        app.run_view().trace.is_none()
+    });
+    harness
+        .state_mut()
+        .set_hidden(Hidden::of([Control::StepThrough]));
+    harness.run_steps(2);
+    assert!(!shown(&harness, start));
+    assert!(!probe_start(&harness), "the probe's way in went too");
+}
+
+#[test]
 fn a_teacher_unticks_a_control_in_the_view_menu_and_it_goes() {
     let mut harness = app_harness::launch(launch_run("xor", &["curves"]));
     // the window's first frame only sizes it, too

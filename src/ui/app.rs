@@ -18,7 +18,7 @@ use super::run_view::{Alert, RunView};
 use super::settings_panel::{SettingsAction, SettingsPanel};
 use super::timeline::{TimelineAction, resume_button};
 use super::toolbar::{Toolbar, ToolbarAction};
-use super::views::{DrawView, ViewAction, Views};
+use super::views::{DrawView, ViewAction, ViewInputs, Views};
 use crate::train::SettingChange;
 use crate::train::controls::{Control, Hidden};
 use crate::train::health::HealthAlert;
@@ -1000,14 +1000,14 @@ impl eframe::App for BackpropLab {
                 &self.preferences.views
             };
             let snapshot = self.worker.as_ref().and_then(Worker::snapshot);
-            let actions = self.views.ui(
-                ui,
-                shown,
-                &self.run,
-                snapshot.as_ref(),
-                &mut self.pins,
-                self.preferences.record_history,
-            );
+            let inputs = ViewInputs {
+                run: &self.run,
+                snapshot: snapshot.as_ref(),
+                pins: &mut self.pins,
+                recording: self.preferences.record_history,
+                hidden: &self.preferences.hidden,
+            };
+            let actions = self.views.ui(ui, shown, inputs);
             for action in actions {
                 self.view_action(action);
             }

@@ -42,6 +42,7 @@ use super::pins::{CompareAction, Pins};
 use super::run_view::RunView;
 use super::timeline::TimelineAction;
 use crate::nn::Loss;
+use crate::train::controls::Hidden;
 use crate::train::protocol::{Probe, RunInfo, Snapshot, StepSource};
 
 /// One view of the central area. A new view is a file with a type that implements this, and
@@ -82,6 +83,17 @@ pub struct ViewContext<'a> {
     pub pins: &'a mut Pins,
     /// Whether the timeline and histograms are being recorded.
     pub recording: bool,
+    /// The controls students do not see: a view leaves them out too.
+    pub hidden: &'a Hidden,
+}
+
+/// What the app lends the views for one frame.
+pub struct ViewInputs<'a> {
+    pub run: &'a RunView,
+    pub snapshot: Option<&'a Arc<Snapshot>>,
+    pub pins: &'a mut Pins,
+    pub recording: bool,
+    pub hidden: &'a Hidden,
 }
 
 impl ViewContext<'_> {
@@ -248,15 +260,14 @@ impl Views {
 
     /// The views that are on (ids in `shown`), tiled over the rest of `ui` (or the one whose
     /// title was double-clicked, alone). Returns what the views asked for.
-    pub fn ui(
-        &mut self,
-        ui: &mut Ui,
-        shown: &[String],
-        run: &RunView,
-        snapshot: Option<&Arc<Snapshot>>,
-        pins: &mut Pins,
-        recording: bool,
-    ) -> Vec<ViewAction> {
+    pub fn ui(&mut self, ui: &mut Ui, shown: &[String], inputs: ViewInputs<'_>) -> Vec<ViewAction> {
+        let ViewInputs {
+            run,
+            snapshot,
+            pins,
+            recording,
+            hidden,
+        } = inputs;
         let info = run.info.as_ref();
         let mut visible: Vec<usize> = (0..self.views.len())
             .filter(|&i| {
@@ -303,6 +314,7 @@ impl Views {
             actions: &mut actions,
             pins,
             recording,
+            hidden,
         };
         self.tiles.clear();
         self.viewport = area;

@@ -10,6 +10,7 @@ use super::heat::{self, CachedTexture, Scale};
 use super::step_text::{self, Block, Selection, num};
 use super::{View, ViewAction, ViewContext};
 use crate::nn::{Loss, predicted_class};
+use crate::train::controls::Control;
 use crate::train::protocol::StepSource;
 use crate::train::{Phase, StepTrace};
 use crate::ui::palette;
@@ -105,6 +106,9 @@ impl StepThroughView {
             "Walk one training step phase by phase: each layer's forward pass with its numbers, \
              the loss, the gradients layer by layer in reverse, then the optimizer's update.",
         );
+        if !ctx.hidden.shows(Control::StepThrough) {
+            return;
+        }
         ui.add_space(6.0);
         ui.horizontal_wrapped(|ui| {
             if ui
@@ -244,7 +248,7 @@ impl StepThroughView {
                     }
                 }
             }
-            if phase == Phase::Loss {
+            if phase == Phase::Loss && ctx.hidden.shows(Control::Loss) {
                 ui.separator();
                 ui.label("loss");
                 for loss in Loss::ALL {

@@ -330,6 +330,16 @@ fn every_built_in_lesson_plays_to_its_end_with_the_numbers_of_backprop_lab_train
                     Action::Set(change) => expected.changes.push(*change),
                     Action::Fork => fork = expected.clone(),
                     Action::BackToFork => expected = fork.clone(),
+                    Action::Pin(name) => assert!(
+                        harness
+                            .state()
+                            .pins()
+                            .pins()
+                            .iter()
+                            .any(|pin| pin.label == *name && !pin.test_loss.is_empty()),
+                        "{title}, step {}: no pin \"{name}\" with the run's curves",
+                        index + 1
+                    ),
                     Action::PlayUntil(goal) => {
                         let app = harness.state();
                         // a loss that blew up paused the run there: the trainer to that step

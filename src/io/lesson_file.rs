@@ -107,6 +107,8 @@ pub enum Action {
     Fork,
     /// Back to the fork: its weights, optimizer state, data order and settings.
     BackToFork,
+    /// Keep the live run's curves beside the next runs, under this name (1 to 40 characters).
+    Pin(String),
 }
 
 /// Just the fields read before the rest: which format, which version.
@@ -226,6 +228,12 @@ impl Lesson {
                         .with(*change)
                         .validate()
                         .map_err(|why| format!("step {number}: {why}"))?,
+                    Action::Pin(name) if !(1..=40).contains(&name.trim().chars().count()) => {
+                        return Err(format!(
+                            "step {number} pins a run as \"{name}\": a pin's name is 1 to 40 \
+                             characters"
+                        ));
+                    }
                     Action::PlayUntil(Goal::TestAccuracy {
                         at_least,
                         within_epochs,
@@ -387,6 +395,17 @@ mod tests {
             "{}",
             refusal(&typo)
         );
+        let nameless_pin =
+            edited(|v| v["steps"][0]["actions"][2] = serde_json::json!({"pin": "  "}));
+        assert!(
+            refusal(&nameless_pin).contains("step 1 pins a run as \"  \""),
+            "{}",
+            refusal(&nameless_pin)
+        );
+        let named_pin =
+            edited(|v| v["steps"][0]["actions"][2] = serde_json::json!({"pin": "no L2"}));
+        let read = Lesson::from_bytes(named_pin.as_bytes(), "x").expect("a named pin reads");
+        assert_eq!(read.steps[0].actions[2], Action::Pin("no L2".into()));
         let untitled = edited(|v| v["title"] = " ".into());
         assert!(refusal(&untitled).contains("the title must be"));
         let long = vec![b' '; MAX_BYTES + 1];

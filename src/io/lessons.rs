@@ -81,35 +81,55 @@ fn training_loop() -> Lesson {
     );
     lesson.steps = vec![
         step(
-            "Every training step does four things to a batch: **forward**, **loss**, \
-             **backward**, **update**.\n\nXOR's four points are the batch here. Next step: the \
-             first phase of one real step, with all its numbers.",
+            "Every training step does four things to a batch of examples: **forward** (work out \
+             the outputs), **loss** (how wrong they are), **backward** (each weight's gradient: \
+             the slope of the loss) and **update** (move the weights).\n\nHere the batch is \
+             XOR's four points. Below: the first phase of one real training step, with all its \
+             numbers.",
             vec![Action::StepThrough(Phase::Input)],
         ),
         step(
-            "**Forward, layer 0.** Each hidden unit computes z = W·x + b, then a = tanh(z).\n\n\
+            "**Forward, layer 0.** Each hidden unit computes z = w₁x₁ + w₂x₂ + b, then \
+             a = tanh(z), which squashes z into −1 to 1.\n\n\
              - Click a unit in the network to see its own sum, term by term.",
             vec![Action::StepThrough(Phase::Forward(0))],
         ),
         step(
-            "**Forward, layer 1.** The output unit takes the four tanh values: \
-             a = σ(W·h + b), a probability of class 1 for each point.",
+            "**Forward, layer 1.** The output unit adds up the four hidden values h the same \
+             way and squashes the sum into 0 to 1 with σ (sigmoid): a = σ(w·h + b), the \
+             probability of class 1 for each point.",
             vec![Action::StepThrough(Phase::Forward(1))],
         ),
         step(
-            "**Loss.** Cross-entropy: L = −mean[y·log a + (1−y)·log(1−a)]. One number for \
+            "**Loss.** Cross-entropy: L = −mean[y·log a + (1 − y)·log(1 − a)]. One number for \
              the whole batch: how wrong the network is now.",
             vec![Action::StepThrough(Phase::Loss)],
         ),
         step(
-            "**Backward.** The chain rule, from the output back: dL/dz = a − y at the output, \
-             then each layer's dL/dW and the gradient it passes down.",
+            "**Output gradient.** The backward pass starts at the output. For a sigmoid with \
+             cross-entropy, dL/dz = (a − y)/n for each point (n = 4, the batch): large where \
+             the network is wrong, near 0 where it is right.",
+            vec![Action::StepThrough(Phase::OutputGradient)],
+        ),
+        step(
+            "**Backward, layer 1.** The chain rule carries the gradient back: the layer gets \
+             dL/dW for each of its weights and passes dL/dh down to the layer before it.",
             vec![Action::StepThrough(Phase::Backward(1))],
         ),
         step(
-            "**Update.** Adam moves every weight a small step against its gradient. The last \
-             phase checks that the loss went down and that the gradients match finite \
-             differences.",
+            "**Backward, layer 0.** The same one layer further back, through tanh's slope \
+             1 − a², down to the first weights.",
+            vec![Action::StepThrough(Phase::Backward(0))],
+        ),
+        step(
+            "**Update.** The optimizer (here Adam) moves every weight a small step against its \
+             gradient: downhill on the loss.",
+            vec![Action::StepThrough(Phase::Update(0))],
+        ),
+        step(
+            "**Check.** The loss after the update against before, and one gradient checked by \
+             nudging its weight a little and measuring how the loss changes (finite \
+             differences).",
             vec![Action::StepThrough(Phase::Check)],
         ),
         step(
@@ -136,27 +156,29 @@ fn hidden_layer() -> Lesson {
     );
     lesson.steps = vec![
         step(
-            "A single sigmoid unit: a = σ(w₁x₁ + w₂x₂ + b). Its boundary is where \
-             w₁x₁ + w₂x₂ + b = 0: a straight line.\n\nTrain it for 300 epochs.",
+            "A single sigmoid unit: a = σ(w₁x₁ + w₂x₂ + b). Its boundary, where a = 0.5, is \
+             where w₁x₁ + w₂x₂ + b = 0: a straight line.\n\nTrain it for 300 epochs.",
             vec![Action::PlayUntil(Goal::Epoch(300))],
         ),
         step(
             "No straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the \
              other: the accuracy cannot pass 75%, however long it trains.\n\nNow four tanh \
-             units between input and output, same data, same seed.",
+             units between the input and the output: same data, same seed. The single unit's \
+             curves stay on the chart as a pin.",
             vec![
+                Action::Pin("no hidden layer".into()),
                 Action::LoadPreset {
                     preset: "xor".into(),
                     seed: SEED,
                 },
-                views(&["boundary", "network"]),
                 Action::PlayUntil(Goal::Epoch(300)),
             ],
         ),
         step(
-            "Each hidden unit draws its own line; the output combines them into a bent \
-             boundary, and all four points are classified right.",
-            vec![views(&["boundary", "curves"])],
+            "Each hidden unit draws its own line: its picture in the network view. The output \
+             combines the four into a bent boundary, and all four points are on their right \
+             sides.",
+            vec![views(&["boundary", "network"])],
         ),
     ];
     lesson
@@ -190,9 +212,9 @@ fn mse_against_cross_entropy() -> Lesson {
     let mut lesson = circle_sgd("3. MSE against cross-entropy", 0.5);
     lesson.steps = vec![
         step(
-            "The same network and the same initial weights, trained twice with plain SGD: \
-             first with MSE, L = mean (a − y)², then with cross-entropy.\n\nFirst, MSE for 10 \
-             epochs (the fork keeps the start to come back to).",
+            "The same network from the same initial weights, trained twice with plain SGD \
+             (lr = 0.5): first with MSE, L = mean (a − y)², then with cross-entropy.\n\nFirst \
+             MSE, for 10 epochs. The fork saves this starting point to come back to.",
             vec![
                 Action::Fork,
                 Action::Set(SettingChange::Loss(Loss::Mse)),
@@ -200,8 +222,8 @@ fn mse_against_cross_entropy() -> Lesson {
             ],
         ),
         step(
-            "Back to the same start, now with cross-entropy. The MSE run stays on the curves \
-             as a pin.",
+            "Back to the same start, now with cross-entropy. The MSE run stays on the chart \
+             as a pin, in its own colour.",
             vec![
                 Action::BackToFork,
                 Action::Set(SettingChange::Loss(Loss::CrossEntropy)),
@@ -209,12 +231,16 @@ fn mse_against_cross_entropy() -> Lesson {
             ],
         ),
         step(
-            "Why: the **output gradient**. With a sigmoid output,\n\n\
-             - MSE: dL/dz = 2(a − y)·a(1 − a): the a(1 − a) factor is near 0 when the unit \
-             is confidently wrong, so it barely learns;\n\
+            "Why: the **output gradient**, how hard the loss pushes the output's sum z. With a \
+             sigmoid output, for each point (then divided by the batch size):\n\n\
+             - MSE: dL/dz = 2(a − y)·a(1 − a). a(1 − a) is never more than 0.25, so the push \
+             is at most half of cross-entropy's, and near 0 when the unit is confidently \
+             wrong;\n\
              - cross-entropy: dL/dz = a − y: large exactly when it is wrong.\n\nHere is that \
-             phase of the next step, with its numbers.",
+             phase under MSE from the same start, beside what cross-entropy would give.",
             vec![
+                Action::BackToFork,
+                Action::Set(SettingChange::Loss(Loss::Mse)),
                 views(&["step", "curves"]),
                 Action::StepThrough(Phase::OutputGradient),
             ],
@@ -252,22 +278,25 @@ fn optimizers() -> Lesson {
     };
     lesson.steps = vec![
         step(
-            "Plain **SGD**: w <- w − lr·g, with lr = 0.05, for 15 epochs from a fork.",
+            "Plain **SGD**: w <- w − lr·g, where g is the gradient (the slope of the loss) and \
+             lr = 0.05. 15 epochs; the fork saves this starting point to come back to.",
             branch(Optimizer::Sgd, 0.05, false),
         ),
         step(
-            "**Momentum**: v <- μ·v + g; w <- w − lr·v. The steps build up speed along a \
-             direction the gradients keep pointing to. Same start, same lr.",
+            "**Momentum**: v <- μ·v + g, then w <- w − lr·v, with μ = 0.9. The steps build up \
+             speed in a direction the gradients keep pointing to. Same start, same lr; SGD \
+             stays on the chart as a pin.",
             branch(Optimizer::MOMENTUM, 0.05, true),
         ),
         step(
-            "**Adam**: each weight's step is scaled by the running size of its own gradients, \
-             m_hat / (√v_hat + ε), so every weight moves at about lr per step (lr = 0.01 here).",
+            "**Adam**: each weight's step is its average gradient divided by its typical size, \
+             m_hat / (√v_hat + ε), so every weight moves by about lr per step however small \
+             its gradient. Its steps are larger, so it gets a smaller lr: 0.01.",
             branch(Optimizer::ADAM, 0.01, true),
         ),
         step(
-            "Three branches, one start: the pins hold SGD and momentum beside Adam's live \
-             curve. Compare how soon each loss falls.",
+            "Three runs from one start: the pins hold SGD and momentum beside Adam's live \
+             curve. Which loss falls first? Which ends lowest?",
             vec![],
         ),
     ];
@@ -279,7 +308,9 @@ fn learning_rate() -> Lesson {
     let mut lesson = circle_sgd("5. The learning rate", 0.02);
     lesson.steps = vec![
         step(
-            "SGD moves each weight by lr·g. Too small an lr: lr = 0.001 for 10 epochs.",
+            "SGD moves each weight by lr·g: the learning rate times the gradient. First a \
+             learning rate that is too small: lr = 0.001 for 10 epochs. The fork saves this \
+             starting point.",
             vec![
                 Action::Fork,
                 set_learning_rate(0.001),
@@ -287,7 +318,7 @@ fn learning_rate() -> Lesson {
             ],
         ),
         step(
-            "The loss hardly moved: each step is tiny. Now lr = 0.5 from the same start.",
+            "The loss hardly moved: every step is tiny. Now lr = 0.5 from the same start.",
             vec![
                 Action::BackToFork,
                 set_learning_rate(0.5),
@@ -295,8 +326,8 @@ fn learning_rate() -> Lesson {
             ],
         ),
         step(
-            "Now far too large: lr = 100. Each step overshoots the valley and lands higher up \
-             the other side, further every time.",
+            "Now far too large: lr = 100. Each step jumps right over the lowest point of the \
+             loss and lands higher on the other side: within a few steps the loss explodes.",
             vec![
                 Action::BackToFork,
                 set_learning_rate(100.0),
@@ -304,8 +335,8 @@ fn learning_rate() -> Lesson {
             ],
         ),
         step(
-            "The app stopped the run and said why. A good learning rate is the largest that \
-             still goes down steadily.",
+            "The app paused the run and said why. A good learning rate is about the largest \
+             with which the loss still goes down steadily.",
             vec![],
         ),
     ];
@@ -343,27 +374,37 @@ fn overfitting() -> Lesson {
     );
     lesson.steps = vec![
         step(
-            "40 noisy training points, 360 test points, and a network with thousands of \
-             weights. Train 150 epochs and watch both losses.",
+            "40 noisy training points, 360 test points, and a network with over 4,000 \
+             weights. Train 150 epochs and watch both losses: training (on the 40) and test \
+             (on the 360).",
             vec![Action::PlayUntil(Goal::Epoch(150))],
         ),
         step(
             "The training loss keeps falling while the **test loss turns up**: the network \
              memorises the 40 points, noise included, and the boundary wraps around them.\n\n\
-             Now L2: λ/2·Σw² added to the loss pulls every weight towards 0 (λ = 0.01).",
+             Now L2: (λ/2)·Σw² added to the loss pulls every weight towards 0 (λ = 0.01). \
+             Same start; the first run stays on the chart as a pin.",
             vec![
+                Action::Pin("no L2".into()),
                 Action::LoadRun(tiny(wide.clone())),
                 Action::Set(SettingChange::WeightDecay(0.01)),
                 Action::PlayUntil(Goal::Epoch(150)),
             ],
         ),
         step(
-            "And dropout instead: while training, each hidden value is zeroed with \
-             probability 0.5, so no unit can rely on another.",
+            "With L2 the test loss stays low: smaller weights, a smoother boundary.\n\nNow \
+             dropout instead: while training, each hidden value is zeroed with probability \
+             0.5, so no unit can rely on another.",
             vec![
+                Action::Pin("L2 0.01".into()),
                 Action::LoadRun(tiny(dropped)),
                 Action::PlayUntil(Goal::Epoch(150)),
             ],
+        ),
+        step(
+            "Three runs on the same 40 points: the pins hold the first run and L2 beside \
+             dropout's live curves. Compare their test losses at the end.",
+            vec![],
         ),
     ];
     lesson
@@ -380,12 +421,14 @@ fn keras_cnn() -> Lesson {
     lesson.steps = vec![
         step(
             "The reference Keras model: Conv2D(32, 3×3, ReLU), MaxPooling2D(2), Flatten, \
-             Dense(128, ReLU), Dense(10, softmax); Adam, batch 32. Its Keras code is in the \
-             Code view, the same network this app trains.\n\nTrain it for 5 epochs.",
+             Dense(128, ReLU), Dense(10, softmax); Adam, batch 32. Click **Keras** at the top \
+             of the Code view: the network this app trains, as Keras code.\n\nTrain it for 5 \
+             epochs, on the app's 9,000 MNIST digits rather than all 70,000.",
             vec![Action::PlayUntil(Goal::Epoch(5))],
         ),
         step(
-            "The 32 filters the first layer learned, and what they find in one digit.",
+            "The first layer's 32 filters: in the Weights view click **Tiles** to see each \
+             3×3 filter, then **Feature maps** to see what each one finds in test digit 0.",
             vec![views(&["weights", "curves"]), Action::Probe(0)],
         ),
         step(
@@ -394,7 +437,7 @@ fn keras_cnn() -> Lesson {
             vec![views(&["confusion", "gallery"])],
         ),
         step(
-            "Your turn: draw a digit and see what the network makes of it.",
+            "Your turn: draw a digit in the Draw view and see what the network makes of it.",
             vec![views(&["draw", "network"])],
         ),
     ];

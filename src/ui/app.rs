@@ -517,6 +517,11 @@ impl BackpropLab {
         if let Some(preset) = &self.active.preset {
             label = format!("{preset}: {label}");
         }
+        self.pin_run_as(label);
+    }
+
+    /// Pins the live run's curves under `label`.
+    fn pin_run_as(&mut self, label: String) {
         if let Err(message) = self.pins.add(Pin::from_run(label, &self.run, 0)) {
             self.run.alert = Some(Alert::Refused(format!("not pinned: {message}")));
         }

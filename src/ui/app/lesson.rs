@@ -402,6 +402,7 @@ impl BackpropLab {
             }
             Action::Fork => self.command(Command::Fork),
             Action::BackToFork => self.command(Command::BackToFork),
+            Action::Pin(name) => self.pin_run_as(name.trim().to_string()),
         }
         None
     }

@@ -14,6 +14,7 @@ use backprop_lab::train::controls::{Control, Hidden};
 use backprop_lab::train::health::HealthAlert;
 use backprop_lab::train::protocol::{Goal, Speed};
 use backprop_lab::train::{Preset, RunConfig, SettingChange, TrainError, TrainSettings};
+use backprop_lab::ui::views::{CodeView, WeightsView};
 use backprop_lab::ui::{Alert, BackpropLab, Launch};
 use egui::{Event, Key};
 use egui_kittest::kittest::Queryable;
@@ -338,6 +339,18 @@ fn every_built_in_lesson_plays_to_its_end_with_the_numbers_of_backprop_lab_train
                             .iter()
                             .any(|pin| pin.label == *name && !pin.test_loss.is_empty()),
                         "{title}, step {}: no pin \"{name}\" with the run's curves",
+                        index + 1
+                    ),
+                    Action::ShowCode(framework) => assert_eq!(
+                        harness.state().views().get::<CodeView>().framework,
+                        *framework,
+                        "{title}, step {}",
+                        index + 1
+                    ),
+                    Action::ShowWeights(layout) => assert_eq!(
+                        harness.state().views().get::<WeightsView>().layout,
+                        *layout,
+                        "{title}, step {}: the weights view keeps its layout",
                         index + 1
                     ),
                     Action::PlayUntil(goal) => {

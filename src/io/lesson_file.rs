@@ -8,6 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::torch::Framework;
 use crate::train::controls::Hidden;
 use crate::train::protocol::Goal;
 use crate::train::{Phase, Preset, RunConfig, SettingChange};
@@ -109,6 +110,23 @@ pub enum Action {
     BackToFork,
     /// Keep the live run's curves beside the next runs, under this name (1 to 40 characters).
     Pin(String),
+    /// The code view writes this framework's code: "pytorch" or "keras".
+    ShowCode(Framework),
+    /// The weights view lays its layer out so: "matrix", "tiles" or "feature_maps".
+    ShowWeights(WeightsLayout),
+}
+
+/// How the weights view lays out the selected layer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightsLayout {
+    /// The matrix itself, outputs by inputs.
+    #[default]
+    Matrix,
+    /// One tile per unit (the input's image shape) or per conv filter and input channel.
+    Tiles,
+    /// A conv layer's output for the probe sample, one tile per filter.
+    FeatureMaps,
 }
 
 /// Just the fields read before the rest: which format, which version.
@@ -406,6 +424,22 @@ mod tests {
             edited(|v| v["steps"][0]["actions"][2] = serde_json::json!({"pin": "no L2"}));
         let read = Lesson::from_bytes(named_pin.as_bytes(), "x").expect("a named pin reads");
         assert_eq!(read.steps[0].actions[2], Action::Pin("no L2".into()));
+        // the views' options read as written
+        let options = edited(|v| {
+            v["steps"][0]["actions"] =
+                serde_json::json!([{"show_code": "keras"}, {"show_weights": "feature_maps"}])
+        });
+        let read = Lesson::from_bytes(options.as_bytes(), "x").expect("view options read");
+        assert_eq!(
+            read.steps[0].actions,
+            [
+                Action::ShowCode(Framework::Keras),
+                Action::ShowWeights(WeightsLayout::FeatureMaps)
+            ]
+        );
+        let unknown_layout =
+            edited(|v| v["steps"][0]["actions"][0] = serde_json::json!({"show_weights": "spiral"}));
+        assert!(refusal(&unknown_layout).contains("unknown variant `spiral`"));
         let untitled = edited(|v| v["title"] = " ".into());
         assert!(refusal(&untitled).contains("the title must be"));
         let long = vec![b' '; MAX_BYTES + 1];

@@ -2,7 +2,8 @@
 //! hidden layer, the loss, the optimizer, the learning rate, overfitting, and a real CNN. Each
 //! runs to its end on its own; its texts point at what the app's own numbers show.
 
-use super::lesson_file::{Action, FORMAT, Lesson, LessonStep, VERSION};
+use super::lesson_file::{Action, FORMAT, Lesson, LessonStep, VERSION, WeightsLayout};
+use super::torch::Framework;
 use crate::data::{DataSource, ToyKind, ToySpec};
 use crate::nn::{Activation, LayerSpec, Loss, Optimizer};
 use crate::train::controls::{Control, Hidden};
@@ -162,7 +163,9 @@ fn hidden_layer() -> Lesson {
         ),
         step(
             "No straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the \
-             other: the accuracy cannot pass 75%, however long it trains.\n\nNow four tanh \
+             other. The best a single unit can do is say 0.5 everywhere: its loss stays at \
+             log 2 = 0.693 and its accuracy wanders between 25% and 75%, however long it \
+             trains.\n\nNow four tanh \
              units between the input and the output: same data, same seed. The single unit's \
              curves stay on the chart as a pin.",
             vec![
@@ -223,7 +226,8 @@ fn mse_against_cross_entropy() -> Lesson {
         ),
         step(
             "Back to the same start, now with cross-entropy. The MSE run stays on the chart \
-             as a pin, in its own colour.",
+             as a pin, in its own colour.\n\nCompare the accuracy curves: the two losses \
+             measure in different units, so their loss curves do not compare.",
             vec![
                 Action::BackToFork,
                 Action::Set(SettingChange::Loss(Loss::CrossEntropy)),
@@ -296,7 +300,9 @@ fn optimizers() -> Lesson {
         ),
         step(
             "Three runs from one start: the pins hold SGD and momentum beside Adam's live \
-             curve. Which loss falls first? Which ends lowest?",
+             curve. Which loss falls first? Which ends lowest?\n\nWith μ = 0.9, momentum's \
+             steps grow to up to 1/(1 − μ) = 10 times SGD's where the slope keeps its \
+             direction: that is how it pulls ahead with the same lr.",
             vec![],
         ),
     ];
@@ -403,7 +409,8 @@ fn overfitting() -> Lesson {
         ),
         step(
             "Three runs on the same 40 points: the pins hold the first run and L2 beside \
-             dropout's live curves. Compare their test losses at the end.",
+             dropout's live curves. At the end the first run's test loss is near 2, \
+             dropout's near 1 and L2's near 0.5: both help, L2 the most here.",
             vec![],
         ),
     ];
@@ -421,15 +428,30 @@ fn keras_cnn() -> Lesson {
     lesson.steps = vec![
         step(
             "The reference Keras model: Conv2D(32, 3×3, ReLU), MaxPooling2D(2), Flatten, \
-             Dense(128, ReLU), Dense(10, softmax); Adam, batch 32. Click **Keras** at the top \
-             of the Code view: the network this app trains, as Keras code.\n\nTrain it for 5 \
-             epochs, on the app's 9,000 MNIST digits rather than all 70,000.",
-            vec![Action::PlayUntil(Goal::Epoch(5))],
+             Dense(128, ReLU), Dense(10, softmax); Adam, batch 32. The Code view shows it as \
+             Keras code: the network this app trains.\n\nTrain it for 5 epochs, on the app's \
+             9,000 MNIST digits rather than all 70,000.",
+            vec![
+                Action::ShowCode(Framework::Keras),
+                Action::PlayUntil(Goal::Epoch(5)),
+            ],
         ),
         step(
-            "The first layer's 32 filters: in the Weights view click **Tiles** to see each \
-             3×3 filter, then **Feature maps** to see what each one finds in test digit 0.",
-            vec![views(&["weights", "curves"]), Action::Probe(0)],
+            "The first layer's 32 filters, each a 3×3 picture of its weights: blue where ink \
+             adds to the filter's sum, red where ink takes away from it.",
+            vec![
+                views(&["weights", "curves"]),
+                Action::ShowWeights(WeightsLayout::Tiles),
+            ],
+        ),
+        step(
+            "What each filter finds in test digit 0: its feature map, bright where the \
+             filter's pattern is in the digit. Some light up the whole stroke, others only \
+             its edges at one angle.",
+            vec![
+                Action::Probe(0),
+                Action::ShowWeights(WeightsLayout::FeatureMaps),
+            ],
         ),
         step(
             "Which digits it confuses with which: rows are the true digit, columns the \

@@ -5,6 +5,7 @@
 use std::fmt::Write;
 
 use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
 
 use crate::nn::{Activation, LayerSpec, Padding, Shape};
 use crate::train::TrainSettings;
@@ -241,7 +242,8 @@ pub fn from_state_dict(
 }
 
 /// Which framework's code to write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Framework {
     PyTorch,
     Keras,
@@ -422,7 +424,9 @@ fn keras(input: Shape, layers: &[LayerSpec], settings: &TrainSettings) -> String
     let _ = writeln!(
         out,
         "model.compile(optimizer={optimizer}, loss={loss}, metrics=[\"accuracy\"])\n\
-         batch_size = {}{decay}",
+         batch_size = {}{decay}\n\n\
+         # training on x, y (class indices), here for 5 epochs:\n\
+         #   model.fit(x, y, batch_size=batch_size, epochs=5)",
         settings.batch_size
     );
     out
@@ -465,6 +469,10 @@ mod tests {
         .expect("code");
         assert!(keras.contains("model = keras.Sequential(["), "{keras}");
         assert!(keras.contains("layers.Conv2D(32, 3, padding=\"valid\", activation=\"relu\")"));
+        assert!(
+            keras.contains("model.fit(x, y, batch_size=batch_size"),
+            "{keras}"
+        );
     }
 
     #[test]

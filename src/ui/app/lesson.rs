@@ -17,7 +17,7 @@ use crate::train::controls::Hidden;
 use crate::train::protocol::{Command, Goal, Probe, StateFor, StepSource, Update};
 use crate::train::state::TrainerState;
 use crate::train::{Phase, Preset, RunConfig};
-use crate::ui::views::GraphView;
+use crate::ui::views::{CodeView, GraphView, WeightsView};
 
 /// How the app stood as a step began, before its actions: what Page Up goes back to.
 #[derive(Clone)]
@@ -403,6 +403,8 @@ impl BackpropLab {
             Action::Fork => self.command(Command::Fork),
             Action::BackToFork => self.command(Command::BackToFork),
             Action::Pin(name) => self.pin_run_as(name.trim().to_string()),
+            Action::ShowCode(framework) => self.views.get_mut::<CodeView>().framework = framework,
+            Action::ShowWeights(layout) => self.views.get_mut::<WeightsView>().layout = layout,
         }
         None
     }

@@ -122,17 +122,8 @@ impl Quantity {
     }
 }
 
-/// How the selected layer is laid out.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Layout {
-    /// The matrix itself, outputs by inputs.
-    #[default]
-    Matrix,
-    /// One tile per unit (the input's image shape) or per conv filter and input channel.
-    Tiles,
-    /// A conv layer's output for the probe sample, one tile per filter.
-    FeatureMaps,
-}
+/// How the selected layer is laid out (a lesson can choose it, so its file format defines it).
+pub use crate::io::lesson_file::WeightsLayout as Layout;
 
 /// What is under the pointer, in the model's own numbers.
 #[derive(Clone, Debug, PartialEq)]

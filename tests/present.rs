@@ -334,8 +334,41 @@ fn high_contrast_draws_thicker_and_larger_and_is_kept() {
     assert_eq!(backprop_lab::ui::emphasis(&harness.ctx), 2.0);
     assert!((body(&harness) / normal - 1.25).abs() < 1e-4);
     assert!(saved_preferences(&mut harness).high_contrast);
+    // the labels the views paint themselves grow too: the boundary's middle ticks
+    harness.run_steps(2);
+    let larger = label_sizes(&harness, "0.5");
     harness.state_mut().set_high_contrast(false);
     assert_eq!(body(&harness), normal);
+    harness.run_steps(2);
+    let usual = label_sizes(&harness, "0.5");
+    assert!(usual.contains(&12.0), "{usual:?}");
+    assert!(
+        larger.contains(&15.0) && !larger.contains(&12.0),
+        "{larger:?}"
+    );
+}
+
+/// The font sizes of the painted texts reading `text` in the last frame.
+fn label_sizes(harness: &App, text: &str) -> Vec<f32> {
+    fn collect(shape: &egui::Shape, text: &str, sizes: &mut Vec<f32>) {
+        match shape {
+            egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| collect(s, text, sizes)),
+            egui::Shape::Text(shape) if shape.galley.text() == text => sizes.extend(
+                shape
+                    .galley
+                    .job
+                    .sections
+                    .iter()
+                    .map(|section| section.format.font_id.size),
+            ),
+            _ => {}
+        }
+    }
+    let mut sizes = Vec::new();
+    for clipped in &harness.output().shapes {
+        collect(&clipped.shape, text, &mut sizes);
+    }
+    sizes
 }
 
 /// Clicks twice at `at` within one frame: a double click.

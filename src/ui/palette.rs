@@ -94,3 +94,17 @@ pub fn emphasis(ctx: &egui::Context) -> f32 {
 pub fn set_emphasis(ctx: &egui::Context, factor: f32) {
     ctx.data_mut(|d| d.insert_temp(emphasis_id(), factor));
 }
+
+/// How much larger high contrast draws text.
+pub const HIGH_CONTRAST_TEXT: f32 = 1.25;
+
+/// The font of a label a view paints itself (axis ticks, a colour bar) at `size` points: larger
+/// with high contrast, as the rest of the text.
+pub fn label_font(ctx: &egui::Context, size: f32) -> egui::FontId {
+    let larger = if emphasis(ctx) > 1.0 {
+        HIGH_CONTRAST_TEXT
+    } else {
+        1.0
+    };
+    egui::FontId::proportional(size * larger)
+}

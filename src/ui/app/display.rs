@@ -50,7 +50,11 @@ pub fn default_presented() -> Vec<String> {
 /// Text sizes: egui's own, 15% larger for reading at a desk, another 25% with high contrast.
 pub fn apply_text_sizes(ctx: &egui::Context, high_contrast: bool) {
     let base = egui::Style::default().text_styles;
-    let factor = if high_contrast { 1.15 * 1.25 } else { 1.15 };
+    let factor = if high_contrast {
+        1.15 * palette::HIGH_CONTRAST_TEXT
+    } else {
+        1.15
+    };
     ctx.all_styles_mut(|style| {
         for (text_style, font) in style.text_styles.iter_mut() {
             if let Some(base) = base.get(text_style) {

@@ -201,7 +201,7 @@ impl BoundaryView {
         }
         painter.add(egui::Shape::mesh(mesh));
         let text = ui.visuals().text_color();
-        let font = egui::FontId::proportional(11.0);
+        let font = palette::label_font(ui.ctx(), 12.0);
         for (t, label_x, label_y) in [
             (0.0, x.0, y.0),
             (0.5, (x.0 + x.1) / 2.0, (y.0 + y.1) / 2.0),

@@ -139,7 +139,7 @@ pub fn color_bar(ui: &mut Ui, scale: Scale, height: f32) {
         painter.rect_filled(slice, 0.0, scale.color(value));
     }
     let text = ui.visuals().text_color();
-    let font = egui::FontId::proportional(12.0);
+    let font = palette::label_font(ui.ctx(), 12.0);
     let galleys = [high, (high + low) / 2.0, low]
         .map(|value| painter.layout_no_wrap(short_value(value), font.clone(), text));
     let sizes = [0, 1, 2].map(|k| galleys[k].size());

@@ -95,7 +95,7 @@ impl HistogramsView {
             steps.first().copied().unwrap_or(0),
             steps.last().copied().unwrap_or(0),
         );
-        let font = FontId::proportional(AXIS_FONT_SIZE);
+        let font = palette::label_font(ui.ctx(), AXIS_FONT_SIZE);
         let measure = |text: &str| heat::text_size(&painter, text, &font);
         let axes = Axes::new(rect, (first, last), values, measure);
         let map = PlotMap::new(axes.plot, steps, values);
@@ -513,7 +513,7 @@ fn paint_axes(painter: &Painter, axes: &Axes, map: &PlotMap, rect: Rect, ui: &Ui
     let visuals = ui.visuals();
     let (text, weak) = (visuals.text_color(), visuals.weak_text_color());
     let stroke = Stroke::new(1.0, weak);
-    let font = FontId::proportional(AXIS_FONT_SIZE);
+    let font = palette::label_font(ui.ctx(), AXIS_FONT_SIZE);
     let plot = axes.plot;
     painter.vline(plot.left(), plot.y_range(), stroke);
     painter.hline(plot.x_range(), plot.bottom(), stroke);

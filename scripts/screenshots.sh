@@ -225,6 +225,23 @@ if wanted present-lesson3; then
   sleep 8; PARK="1910 250" snap present-lesson3
 fi
 
+# high contrast in Present mode at 200%: lesson 2's last step, four tanh units solving XOR
+if wanted high-contrast; then
+  xdotool mousemove 1910 250
+  ./target/release/backprop-lab --lesson 2 &
+  app=$!
+  sleep 4
+  resize 1920 1080
+  # View > High contrast, then the scale and Present
+  click 78 17
+  sleep 1
+  click 115 211
+  keys ctrl+equal ctrl+equal ctrl+equal ctrl+equal F5 Next
+  sleep 5; keys Next
+  sleep 6; keys Next
+  sleep 2; PARK="1910 250" snap high-contrast
+fi
+
 # lesson 4 at a desk: the loss, the data, the layers and the seed hidden from students; its
 # first step (SGD) under way
 if wanted hidden-controls; then

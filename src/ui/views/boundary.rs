@@ -201,23 +201,30 @@ impl BoundaryView {
         }
         painter.add(egui::Shape::mesh(mesh));
         let text = ui.visuals().text_color();
-        let font = palette::label_font(ui.ctx(), 12.0);
-        for (t, label_x, label_y) in [
-            (0.0, x.0, y.0),
-            (0.5, (x.0 + x.1) / 2.0, (y.0 + y.1) / 2.0),
-            (1.0, x.1, y.1),
+        // as large as the curves' ticks (egui_plot's are body text)
+        let font = egui::TextStyle::Body.resolve(ui.style());
+        // the y axis's ends sit inside the square's height, clear of the x axis's labels
+        for (t, label_x, label_y, y_align) in [
+            (0.0, x.0, y.0, egui::Align2::RIGHT_BOTTOM),
+            (
+                0.5,
+                (x.0 + x.1) / 2.0,
+                (y.0 + y.1) / 2.0,
+                egui::Align2::RIGHT_CENTER,
+            ),
+            (1.0, x.1, y.1, egui::Align2::RIGHT_TOP),
         ] {
             painter.text(
                 egui::pos2(square.left() + t * square.width(), square.bottom() + 2.0),
                 egui::Align2::CENTER_TOP,
-                format!("{label_x:.1}"),
+                tick(label_x),
                 font.clone(),
                 text,
             );
             painter.text(
                 egui::pos2(square.left() - 4.0, square.bottom() - t * square.height()),
-                egui::Align2::RIGHT_CENTER,
-                format!("{label_y:.1}"),
+                y_align,
+                tick(label_y),
                 font.clone(),
                 text,
             );
@@ -317,9 +324,24 @@ fn point_radius(side: f32, points: usize) -> f32 {
     (side / (4.0 * crowd + 30.0)).clamp(2.0, 12.0)
 }
 
+/// An axis value to one decimal, "0.0" rather than "-0.0" for a centre just below zero.
+fn tick(value: f32) -> String {
+    let rounded = (value * 10.0).round() / 10.0;
+    // adding 0 turns -0 into 0
+    format!("{:.1}", rounded + 0.0)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::point_radius;
+    use super::{point_radius, tick};
+
+    #[test]
+    fn ticks_read_to_one_decimal_without_a_negative_zero() {
+        assert_eq!(tick(-0.000_01), "0.0");
+        assert_eq!(tick(-0.04), "0.0");
+        assert_eq!(tick(-0.06), "-0.1");
+        assert_eq!(tick(1.15), "1.2");
+    }
 
     #[test]
     fn few_points_are_drawn_large_and_many_small() {

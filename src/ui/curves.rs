@@ -350,20 +350,20 @@ impl CurvesPanel {
         let response = plot.show(ui, |plot_ui| {
             if self.smoothing > 0.0 && shown("train loss (raw)") {
                 plot_ui.line(
-                    Line::new("train loss (raw)", self.line_points(raw))
+                    line("train loss (raw)", self.line_points(raw))
                         .color(palette::faint(palette::TRAIN)),
                 );
             }
             if shown("train loss") {
                 plot_ui.line(
-                    Line::new("train loss", self.line_points(&smoothed))
+                    line("train loss", self.line_points(&smoothed))
                         .color(palette::TRAIN)
                         .width(2.0 * em),
                 );
             }
             if shown("test loss") {
                 plot_ui.line(
-                    Line::new("test loss", self.line_points(test))
+                    line("test loss", self.line_points(test))
                         .color(palette::TEST)
                         .width(2.0 * em),
                 );
@@ -375,7 +375,7 @@ impl CurvesPanel {
             }
             for pin in pins.pins().iter().filter(|p| p.visible) {
                 plot_ui.line(
-                    Line::new(
+                    line(
                         pin.label.clone(),
                         self.line_points(&pin.train_loss.smoothed(self.smoothing)),
                     )
@@ -384,7 +384,7 @@ impl CurvesPanel {
                     .width(1.5 * em),
                 );
                 plot_ui.line(
-                    Line::new(pin.label.clone(), self.line_points(pin.test_loss.points()))
+                    line(pin.label.clone(), self.line_points(pin.test_loss.points()))
                         .color(pin.color)
                         .style(PIN_TEST_STYLE)
                         .width(1.5 * em),
@@ -492,14 +492,14 @@ impl CurvesPanel {
             }
             if show_train {
                 plot_ui.line(
-                    Line::new("train accuracy", PlotPoints::from(train.clone()))
+                    line("train accuracy", PlotPoints::from(train.clone()))
                         .color(palette::TRAIN)
                         .width(1.5 * em),
                 );
             }
             if !hidden.contains(&"test accuracy") {
                 plot_ui.line(
-                    Line::new("test accuracy", PlotPoints::from(points.clone()))
+                    line("test accuracy", PlotPoints::from(points.clone()))
                         .color(palette::TEST)
                         .width(2.0 * em),
                 );
@@ -509,7 +509,7 @@ impl CurvesPanel {
                     series.iter().map(|p| [self.x(p), p.value]).collect()
                 };
                 plot_ui.line(
-                    Line::new(
+                    line(
                         pin.label.clone(),
                         PlotPoints::from(points(&pin.train_accuracy.smoothed(self.smoothing))),
                     )
@@ -518,7 +518,7 @@ impl CurvesPanel {
                     .width(1.5 * em),
                 );
                 plot_ui.line(
-                    Line::new(
+                    line(
                         pin.label.clone(),
                         PlotPoints::from(points(pin.test_accuracy.points())),
                     )
@@ -854,15 +854,84 @@ fn format_value(value: f64) -> String {
     }
 }
 
+/// A curve drawn as the polyline through its points. egui_plot would otherwise fill a band
+/// wherever several points share a pixel column, and then a dense start (the first quick test
+/// evaluations) followed by sparse points (one per epoch) draws as a wedge, not a line.
+fn line<'a>(name: impl Into<String>, points: impl Into<PlotPoints<'a>>) -> Line<'a> {
+    Line::new(name, points).allow_band(false)
+}
+
 #[cfg(test)]
 mod tests {
     use egui::{Rect, Vec2, pos2, vec2};
 
+    use super::super::palette;
+    use super::super::pins::Pins;
+    use super::super::run_view::RunView;
     use super::{
         CurvesPanel, LABEL_EDGE_PAD, LABEL_GAP, LABEL_ROW_GAP, LabelEdge, X_LABEL_PX, Y_LABEL_PX,
         accuracy_range, accuracy_zoomed, grid_steps, percent_label, short_number, stack_labels,
         tick_label,
     };
+
+    /// The polylines drawn in `colour` in the harness's last frame, as their point counts.
+    fn polylines(shapes: &[egui::epaint::ClippedShape], colour: egui::Color32) -> Vec<usize> {
+        fn collect(shape: &egui::Shape, colour: egui::Color32, found: &mut Vec<usize>) {
+            match shape {
+                egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| collect(s, colour, found)),
+                egui::Shape::Path(path)
+                    if path.stroke.color == egui::epaint::ColorMode::Solid(colour) =>
+                {
+                    found.push(path.points.len())
+                }
+                _ => {}
+            }
+        }
+        let mut found = Vec::new();
+        for clipped in shapes {
+            collect(&clipped.shape, colour, &mut found);
+        }
+        found
+    }
+
+    #[test]
+    fn test_points_quick_at_first_then_one_per_epoch_draw_as_a_line_through_each() {
+        // a slow machine: the first evaluations at every step, then one per epoch (a band
+        // drawn over the first pixel column's points used to make this a wedge)
+        let evaluations = [
+            (0, 2.71, 0.07),
+            (1, 3.25, 0.11),
+            (2, 2.27, 0.25),
+            (3, 1.84, 0.37),
+            (4, 1.52, 0.48),
+            (5, 1.39, 0.60),
+            (6, 1.38, 0.57),
+            (7, 1.28, 0.58),
+            (213, 0.21, 0.94),
+            (470, 0.15, 0.95),
+            (705, 0.12, 0.96),
+            (940, 0.12, 0.97),
+            (1175, 0.09, 0.97),
+        ];
+        let mut run = RunView::default();
+        for (step, loss, accuracy) in evaluations {
+            let epochs = step as f64 / 235.0;
+            run.test_loss.push(step as f64, epochs, loss);
+            run.test_accuracy.push(step as f64, epochs, accuracy);
+            run.train_loss.push(step as f64, epochs, loss);
+        }
+        let pins = Pins::default();
+        let mut panel = CurvesPanel::default();
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(Vec2::new(700.0, 600.0))
+            .build_ui(|ui| panel.ui(ui, &run, &pins));
+        harness.run();
+        // the loss and the accuracy, each one line through all 13 points
+        assert_eq!(
+            polylines(&harness.output().shapes, palette::TEST),
+            [evaluations.len(), evaluations.len()]
+        );
+    }
 
     #[test]
     fn axis_labels_are_short() {

@@ -10,6 +10,7 @@ mod worker_run;
 use app_harness::{App, step_until};
 use backprop_lab::io::lesson_file::{Action, Lesson, LessonStep};
 use backprop_lab::io::lessons::built_in;
+use backprop_lab::io::torch::Framework;
 use backprop_lab::train::controls::{Control, Hidden};
 use backprop_lab::train::health::HealthAlert;
 use backprop_lab::train::protocol::{Goal, Speed};
@@ -72,6 +73,7 @@ fn two_step_lesson() -> Lesson {
             text: "MSE, 20 more".into(),
             actions: vec![
                 Action::Set(SettingChange::Loss(backprop_lab::nn::Loss::Mse)),
+                Action::ShowCode(Framework::Keras),
                 Action::PlayUntil(Goal::Step(40)),
             ],
         },
@@ -110,6 +112,7 @@ fn page_down_does_a_steps_actions_once_and_page_up_takes_up_the_previous_steps_s
     assert_eq!(app.run_view().status.step, 40);
     assert_eq!(app.run_view().markers.len(), 2);
     assert_eq!(app.lesson().map(|l| l.at), Some(2));
+    assert_eq!(app.views().get::<CodeView>().framework, Framework::Keras);
     // at the end, Page Down does nothing more
     page_down(&mut harness);
     assert_eq!(harness.state().run_view().status.step, 40);
@@ -130,6 +133,11 @@ fn page_down_does_a_steps_actions_once_and_page_up_takes_up_the_previous_steps_s
     );
     assert_eq!(app.active_config().settings.optimizer.learning_rate, 0.1);
     assert_eq!(app.run_view().train_loss.points().len(), curve_20);
+    assert_eq!(
+        app.views().get::<CodeView>().framework,
+        Framework::PyTorch,
+        "the code view as step 1 left it"
+    );
     // and forward again does step 2 again, once
     page_down(&mut harness);
     assert_eq!(harness.state().run_view().status.step, 40);

@@ -11,8 +11,9 @@ use egui::{Key, Modifiers, RichText, TextFormat, Ui};
 
 use super::BackpropLab;
 use super::files::note;
-use crate::io::lesson_file::{Action, Lesson};
+use crate::io::lesson_file::{Action, Lesson, WeightsLayout};
 use crate::io::run_file::RunHistory;
+use crate::io::torch::Framework;
 use crate::train::controls::Hidden;
 use crate::train::protocol::{Command, Goal, Probe, StateFor, StepSource, Update};
 use crate::train::state::TrainerState;
@@ -29,6 +30,9 @@ struct Kept {
     history: RunHistory,
     views: Vec<String>,
     presented: Vec<String>,
+    /// The code view's framework and the weights view's layout (lessons set them).
+    code: Framework,
+    weights: WeightsLayout,
 }
 
 /// What a step's next action waits for.
@@ -228,6 +232,8 @@ impl BackpropLab {
             history: self.history(),
             views: self.preferences.views.clone(),
             presented: self.preferences.present_views.clone(),
+            code: self.views.get::<CodeView>().framework,
+            weights: self.views.get::<WeightsView>().layout,
         });
         // the step's actions start once the trainer's state is kept (a run loaded by the first
         // of them would take the trainer that holds it)
@@ -270,6 +276,8 @@ impl BackpropLab {
         }
         self.preferences.views = kept.views;
         self.preferences.present_views = kept.presented;
+        self.views.get_mut::<CodeView>().framework = kept.code;
+        self.views.get_mut::<WeightsView>().layout = kept.weights;
     }
 
     /// Closes the lesson; the run goes on as it is, and the controls hidden before it are

@@ -48,6 +48,14 @@ resize() {
   xdotool windowsize --sync "$(window)" "$1" "$2"
   sleep 2
 }
+# open_lesson N [ARGS...]: built-in lesson N at 1920x1080, the pointer out of the way
+open_lesson() {
+  xdotool mousemove 1910 250
+  ./target/release/backprop-lab --lesson "$@" &
+  app=$!
+  sleep 4
+  resize 1920 1080
+}
 # snap NAME: screenshot the window, then close the app (the pointer parked at PARK, "X Y")
 snap() {
   xdotool mousemove ${PARK:-1435 895}
@@ -215,11 +223,7 @@ fi
 # lesson 3 in Present mode on a 1920x1080 projector at 200% (Ctrl+= four times): the MSE branch
 # pinned, the cross-entropy one trained from the same start (two Page Downs)
 if wanted present-lesson3; then
-  xdotool mousemove 1910 250
-  ./target/release/backprop-lab --lesson 3 --present &
-  app=$!
-  sleep 4
-  resize 1920 1080
+  open_lesson 3 --present
   keys ctrl+equal ctrl+equal ctrl+equal ctrl+equal Next
   sleep 8; keys Next
   sleep 8; PARK="1910 250" snap present-lesson3
@@ -227,11 +231,7 @@ fi
 
 # high contrast in Present mode at 200%: lesson 2's last step, four tanh units solving XOR
 if wanted high-contrast; then
-  xdotool mousemove 1910 250
-  ./target/release/backprop-lab --lesson 2 &
-  app=$!
-  sleep 4
-  resize 1920 1080
+  open_lesson 2
   # View > High contrast, then the scale and Present
   click 78 17
   sleep 1
@@ -245,11 +245,7 @@ fi
 # lesson 4 at a desk: the loss, the data, the layers and the seed hidden from students; its
 # first step (SGD) under way
 if wanted hidden-controls; then
-  xdotool mousemove 1910 250
-  ./target/release/backprop-lab --lesson 4 &
-  app=$!
-  sleep 4
-  resize 1920 1080
+  open_lesson 4
   keys Next
   sleep 6; PARK="1910 250" snap hidden-controls
 fi

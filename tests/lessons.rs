@@ -72,6 +72,7 @@ fn two_step_lesson() -> Lesson {
         LessonStep {
             text: "MSE, 20 more".into(),
             actions: vec![
+                Action::Pin("lr 0.1".into()),
                 Action::Set(SettingChange::Loss(backprop_lab::nn::Loss::Mse)),
                 Action::ShowCode(Framework::Keras),
                 Action::PlayUntil(Goal::Step(40)),
@@ -79,6 +80,14 @@ fn two_step_lesson() -> Lesson {
         },
     ];
     lesson
+}
+
+fn pin_labels(app: &BackpropLab) -> Vec<String> {
+    app.pins()
+        .pins()
+        .iter()
+        .map(|pin| pin.label.clone())
+        .collect()
 }
 
 fn weights(app: &BackpropLab) -> Vec<f32> {
@@ -113,6 +122,7 @@ fn page_down_does_a_steps_actions_once_and_page_up_takes_up_the_previous_steps_s
     assert_eq!(app.run_view().markers.len(), 2);
     assert_eq!(app.lesson().map(|l| l.at), Some(2));
     assert_eq!(app.views().get::<CodeView>().framework, Framework::Keras);
+    assert_eq!(pin_labels(app), ["lr 0.1"]);
     // at the end, Page Down does nothing more
     page_down(&mut harness);
     assert_eq!(harness.state().run_view().status.step, 40);
@@ -138,10 +148,38 @@ fn page_down_does_a_steps_actions_once_and_page_up_takes_up_the_previous_steps_s
         Framework::PyTorch,
         "the code view as step 1 left it"
     );
+    assert!(pin_labels(app).is_empty(), "the pins as step 1 left them");
     // and forward again does step 2 again, once
     page_down(&mut harness);
     assert_eq!(harness.state().run_view().status.step, 40);
     assert_eq!(harness.state().run_view().markers.len(), 2);
+    assert_eq!(pin_labels(harness.state()), ["lr 0.1"]);
+}
+
+#[test]
+fn a_lesson_sets_the_learners_pins_aside_and_gives_them_back_when_it_closes() {
+    let mut harness = app();
+    harness.get_by_label("Step").click();
+    step_until(&mut harness, "a step trained", |app| {
+        app.run_view().status.step == 1 && !app.run_view().train_loss.is_empty()
+    });
+    harness.get_by_label("Pin").click();
+    harness.step();
+    let mine = pin_labels(harness.state());
+    assert_eq!(mine.len(), 1, "the learner's pin");
+    let opened = harness
+        .state_mut()
+        .open_lesson(two_step_lesson(), "test".into());
+    assert!(opened.is_ok(), "{opened:?}");
+    assert!(
+        pin_labels(harness.state()).is_empty(),
+        "the lesson starts from none"
+    );
+    page_down(&mut harness);
+    page_down(&mut harness);
+    assert_eq!(pin_labels(harness.state()), ["lr 0.1"]);
+    harness.state_mut().close_lesson();
+    assert_eq!(pin_labels(harness.state()), mine);
 }
 
 #[test]
@@ -318,6 +356,8 @@ fn every_built_in_lesson_plays_to_its_end_with_the_numbers_of_backprop_lab_train
             changes: Vec::new(),
         };
         let mut fork = expected.clone();
+        // the test point the last "play until" stopped at (step, loss)
+        let mut last_test = None;
         for (index, step) in lesson.steps.iter().enumerate() {
             page_down(&mut harness);
             assert_eq!(harness.state().lesson().map(|l| l.at), Some(index + 1));
@@ -339,16 +379,21 @@ fn every_built_in_lesson_plays_to_its_end_with_the_numbers_of_backprop_lab_train
                     Action::Set(change) => expected.changes.push(*change),
                     Action::Fork => fork = expected.clone(),
                     Action::BackToFork => expected = fork.clone(),
-                    Action::Pin(name) => assert!(
-                        harness
-                            .state()
-                            .pins()
-                            .pins()
+                    Action::Pin(name) => {
+                        // one pin of that name, ending where the last "play until" stopped
+                        let pins = harness.state().pins().pins();
+                        let named: Vec<_> = pins.iter().filter(|pin| pin.label == *name).collect();
+                        let ends = named
                             .iter()
-                            .any(|pin| pin.label == *name && !pin.test_loss.is_empty()),
-                        "{title}, step {}: no pin \"{name}\" with the run's curves",
-                        index + 1
-                    ),
+                            .map(|pin| pin.test_loss.points().last().map(|p| (p.step, p.value)))
+                            .collect::<Vec<_>>();
+                        assert_eq!(
+                            ends,
+                            [last_test],
+                            "{title}, step {}: the pin \"{name}\"",
+                            index + 1
+                        );
+                    }
                     Action::ShowCode(framework) => assert_eq!(
                         harness.state().views().get::<CodeView>().framework,
                         *framework,
@@ -380,6 +425,7 @@ fn every_built_in_lesson_plays_to_its_end_with_the_numbers_of_backprop_lab_train
                                     last(&app.run_view().test_loss),
                                     last(&app.run_view().test_accuracy),
                                 );
+                                last_test = Some((loss.step, loss.value));
                                 Ok((loss.step as u64, loss.value, accuracy.value))
                             }
                         };

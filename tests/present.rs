@@ -336,11 +336,11 @@ fn high_contrast_draws_thicker_and_larger_and_is_kept() {
     assert!(saved_preferences(&mut harness).high_contrast);
     // the labels the views paint themselves grow too: the boundary's middle ticks
     harness.run_steps(2);
-    let larger = label_sizes(&harness, "0.5");
+    let larger = label_sizes(&harness, "0.5", "boundary");
     harness.state_mut().set_high_contrast(false);
     assert_eq!(body(&harness), normal);
     harness.run_steps(2);
-    let usual = label_sizes(&harness, "0.5");
+    let usual = label_sizes(&harness, "0.5", "boundary");
     // as large as the curves' ticks (body text), which high contrast enlarges
     assert!(usual.contains(&normal), "{usual:?}");
     let enlarged = normal * 1.25;
@@ -350,25 +350,34 @@ fn high_contrast_draws_thicker_and_larger_and_is_kept() {
     );
 }
 
-/// The font sizes of the painted texts reading `text` in the last frame.
-fn label_sizes(harness: &App, text: &str) -> Vec<f32> {
-    fn collect(shape: &egui::Shape, text: &str, sizes: &mut Vec<f32>) {
+/// The font sizes of the texts reading `text` painted in `view`'s tile in the last frame.
+fn label_sizes(harness: &App, text: &str, view: &str) -> Vec<f32> {
+    fn collect(shape: &egui::Shape, text: &str, tile: Rect, sizes: &mut Vec<f32>) {
         match shape {
-            egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| collect(s, text, sizes)),
-            egui::Shape::Text(shape) if shape.galley.text() == text => sizes.extend(
-                shape
-                    .galley
-                    .job
-                    .sections
-                    .iter()
-                    .map(|section| section.format.font_id.size),
-            ),
+            egui::Shape::Vec(shapes) => shapes.iter().for_each(|s| collect(s, text, tile, sizes)),
+            egui::Shape::Text(shape) if shape.galley.text() == text && tile.contains(shape.pos) => {
+                sizes.extend(
+                    shape
+                        .galley
+                        .job
+                        .sections
+                        .iter()
+                        .map(|section| section.format.font_id.size),
+                )
+            }
             _ => {}
         }
     }
+    let tile = harness
+        .state()
+        .views()
+        .tiles
+        .iter()
+        .find_map(|(id, rect)| (*id == view).then_some(*rect))
+        .expect("the view's tile");
     let mut sizes = Vec::new();
     for clipped in &harness.output().shapes {
-        collect(&clipped.shape, text, &mut sizes);
+        collect(&clipped.shape, text, tile, &mut sizes);
     }
     sizes
 }

@@ -445,7 +445,7 @@ fn keras_cnn() -> Lesson {
             ],
         ),
         step(
-            "What each filter finds in test digit 0: its feature map, bright where the \
+            "What each filter finds in test sample 0: its feature map, bright where the \
              filter's pattern is in the digit. Some light up the whole stroke, others only \
              its edges at one angle.",
             vec![

@@ -407,10 +407,20 @@ fn keras(input: Shape, layers: &[LayerSpec], settings: &TrainSettings) -> String
     let outputs = layers
         .last()
         .map_or(Activation::Linear, LayerSpec::activation);
-    let loss = match (settings.loss, outputs) {
-        (crate::nn::Loss::CrossEntropy, Activation::Sigmoid) => "\"binary_crossentropy\"",
-        (crate::nn::Loss::CrossEntropy, _) => "\"sparse_categorical_crossentropy\"",
-        (crate::nn::Loss::Mse, _) => "\"mse\"",
+    let units = layers.last().map_or(1, |layer| match layer {
+        LayerSpec::Dense { units, .. } => *units,
+        _ => 1,
+    });
+    // and the labels `fit` takes for it
+    let (loss, labels) = match (settings.loss, outputs) {
+        (crate::nn::Loss::CrossEntropy, Activation::Sigmoid) => {
+            ("\"binary_crossentropy\"", "0/1 labels")
+        }
+        (crate::nn::Loss::CrossEntropy, _) => {
+            ("\"sparse_categorical_crossentropy\"", "class indices")
+        }
+        (crate::nn::Loss::Mse, _) if units > 1 => ("\"mse\"", "one-hot rows"),
+        (crate::nn::Loss::Mse, _) => ("\"mse\"", "0/1 labels"),
     };
     let decay = if o.weight_decay > 0.0 {
         format!(
@@ -425,8 +435,8 @@ fn keras(input: Shape, layers: &[LayerSpec], settings: &TrainSettings) -> String
         out,
         "model.compile(optimizer={optimizer}, loss={loss}, metrics=[\"accuracy\"])\n\
          batch_size = {}{decay}\n\n\
-         # training on x, y (class indices), here for 5 epochs:\n\
-         #   model.fit(x, y, batch_size=batch_size, epochs=5)",
+         # one epoch of training on x, y ({labels}):\n\
+         #   model.fit(x, y, batch_size=batch_size)",
         settings.batch_size
     );
     out
@@ -470,7 +480,7 @@ mod tests {
         assert!(keras.contains("model = keras.Sequential(["), "{keras}");
         assert!(keras.contains("layers.Conv2D(32, 3, padding=\"valid\", activation=\"relu\")"));
         assert!(
-            keras.contains("model.fit(x, y, batch_size=batch_size"),
+            keras.contains("(class indices):\n#   model.fit(x, y, batch_size=batch_size)\n"),
             "{keras}"
         );
     }

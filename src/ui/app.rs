@@ -517,14 +517,16 @@ impl BackpropLab {
         if let Some(preset) = &self.active.preset {
             label = format!("{preset}: {label}");
         }
-        self.pin_run_as(label);
+        if let Err(message) = self.pin_run_as(label) {
+            self.run.alert = Some(Alert::Refused(message));
+        }
     }
 
-    /// Pins the live run's curves under `label`.
-    fn pin_run_as(&mut self, label: String) {
-        if let Err(message) = self.pins.add(Pin::from_run(label, &self.run, 0)) {
-            self.run.alert = Some(Alert::Refused(format!("not pinned: {message}")));
-        }
+    /// Pins the live run's curves under `label`; refused when there are too many pins.
+    fn pin_run_as(&mut self, label: String) -> Result<(), String> {
+        self.pins
+            .add(Pin::from_run(label, &self.run, 0))
+            .map_err(|message| format!("not pinned: {message}"))
     }
 
     fn toolbar_action(&mut self, action: ToolbarAction) {

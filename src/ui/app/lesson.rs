@@ -18,6 +18,7 @@ use crate::train::controls::Hidden;
 use crate::train::protocol::{Command, Goal, Probe, StateFor, StepSource, Update};
 use crate::train::state::TrainerState;
 use crate::train::{Phase, Preset, RunConfig};
+use crate::ui::pins::Pins;
 use crate::ui::views::{CodeView, GraphView, WeightsView};
 
 /// How the app stood as a step began, before its actions: what Page Up goes back to.
@@ -30,6 +31,7 @@ struct Kept {
     history: RunHistory,
     views: Vec<String>,
     presented: Vec<String>,
+    pins: Pins,
     /// The code view's framework and the weights view's layout (lessons set them).
     code: Framework,
     weights: WeightsLayout,
@@ -60,12 +62,21 @@ pub struct LessonPlayer {
     kept: Vec<Option<Kept>>,
     /// What went wrong in the step (a probe out of range...), shown under its text.
     pub problem: Option<String>,
-    /// The controls hidden before the lesson hid its own: back when it closes.
-    hidden_before: Hidden,
+    /// The learner's controls and pins the lesson set aside: back when it closes.
+    before: SetAside,
+}
+
+/// What a lesson sets aside while it is open.
+#[derive(Clone)]
+struct SetAside {
+    /// The controls hidden before the lesson hid its own.
+    hidden: Hidden,
+    /// The learner's pins: the lesson's comparisons start from none.
+    pins: Pins,
 }
 
 impl LessonPlayer {
-    fn new(lesson: Lesson, source: String, hidden_before: Hidden) -> Self {
+    fn new(lesson: Lesson, source: String, before: SetAside) -> Self {
         let steps = lesson.steps.len();
         Self {
             lesson,
@@ -75,7 +86,7 @@ impl LessonPlayer {
             waiting: None,
             kept: vec![None; steps + 1],
             problem: None,
-            hidden_before,
+            before,
         }
     }
 
@@ -86,7 +97,7 @@ impl LessonPlayer {
 
     /// The controls hidden before the lesson hid its own.
     pub(super) fn hidden_before(&self) -> &Hidden {
-        &self.hidden_before
+        &self.before.hidden
     }
 
     /// What the step waits for, in words.
@@ -114,14 +125,22 @@ impl BackpropLab {
     pub fn open_lesson(&mut self, lesson: Lesson, source: String) -> Result<String, String> {
         lesson.check_views(&crate::ui::views::ids())?;
         let title = lesson.title.clone();
-        // a lesson's hidden controls last as long as it is open; a setup's stay
-        let hidden_before = match self.lesson.take() {
-            Some(open) => open.hidden_before,
-            None => self.preferences.hidden.clone(),
-        };
+        // a lesson's hidden controls and pins last as long as it is open; a setup's stay
+        let open = self.lesson.take().map(|open| open.before);
         self.take_setup(&lesson);
-        self.lesson =
-            (!lesson.steps.is_empty()).then(|| LessonPlayer::new(lesson, source, hidden_before));
+        if lesson.steps.is_empty() {
+            if let Some(before) = open {
+                self.pins = before.pins;
+            }
+        } else {
+            let before = open.unwrap_or_else(|| SetAside {
+                hidden: self.preferences.hidden.clone(),
+                pins: self.pins.clone(),
+            });
+            // the lesson's own hidden controls came with its setup
+            self.pins = Pins::default();
+            self.lesson = Some(LessonPlayer::new(lesson, source, before));
+        }
         Ok(match &self.lesson {
             // (the lesson's own panel says where it stands)
             Some(_) => String::new(),
@@ -232,6 +251,7 @@ impl BackpropLab {
             history: self.history(),
             views: self.preferences.views.clone(),
             presented: self.preferences.present_views.clone(),
+            pins: self.pins.clone(),
             code: self.views.get::<CodeView>().framework,
             weights: self.views.get::<WeightsView>().layout,
         });
@@ -271,6 +291,7 @@ impl BackpropLab {
         player.problem = None;
         self.restart_at(kept.config, Some(*state));
         self.restore_history(kept.history);
+        self.pins = kept.pins;
         if let Some(fork) = kept.fork {
             self.command(Command::RestoreFork(fork));
         }
@@ -280,11 +301,12 @@ impl BackpropLab {
         self.views.get_mut::<WeightsView>().layout = kept.weights;
     }
 
-    /// Closes the lesson; the run goes on as it is, and the controls hidden before it are
-    /// hidden again.
+    /// Closes the lesson; the run goes on as it is, and the controls hidden and the runs pinned
+    /// before it are back.
     pub fn close_lesson(&mut self) {
         if let Some(player) = self.lesson.take() {
-            self.preferences.hidden = player.hidden_before;
+            self.preferences.hidden = player.before.hidden;
+            self.pins = player.before.pins;
         }
     }
 
@@ -410,9 +432,23 @@ impl BackpropLab {
             }
             Action::Fork => self.command(Command::Fork),
             Action::BackToFork => self.command(Command::BackToFork),
-            Action::Pin(name) => self.pin_run_as(name.trim().to_string()),
+            Action::Pin(name) => {
+                if let Err(problem) = self.pin_run_as(name.trim().to_string()) {
+                    self.lesson_problem(problem);
+                }
+            }
             Action::ShowCode(framework) => self.views.get_mut::<CodeView>().framework = framework,
-            Action::ShowWeights(layout) => self.views.get_mut::<WeightsView>().layout = layout,
+            Action::ShowWeights(layout) => {
+                let (input, _) = self.active.data.shape();
+                let layers = &self.active.layers;
+                let shown = self
+                    .views
+                    .get_mut::<WeightsView>()
+                    .lay_out(layout, input, layers);
+                if let Err(problem) = shown {
+                    self.lesson_problem(problem);
+                }
+            }
         }
         None
     }
@@ -562,7 +598,7 @@ impl BackpropLab {
             });
             if ui
                 .small_button("Close lesson")
-                .on_hover_text("The run goes on as it is")
+                .on_hover_text("The run goes on as it is; your own pins and controls come back")
                 .clicked()
             {
                 action = Some(0);

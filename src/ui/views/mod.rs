@@ -87,12 +87,14 @@ pub struct ViewContext<'a> {
     pub hidden: &'a Hidden,
 }
 
-/// What the app lends the views for one frame.
+/// What the app lends the views for one frame (each as in [`ViewContext`]).
 pub struct ViewInputs<'a> {
     pub run: &'a RunView,
     pub snapshot: Option<&'a Arc<Snapshot>>,
     pub pins: &'a mut Pins,
+    /// Whether the timeline and histograms are being recorded.
     pub recording: bool,
+    /// The controls students do not see.
     pub hidden: &'a Hidden,
 }
 

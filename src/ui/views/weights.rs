@@ -346,14 +346,49 @@ fn columns_for(tiles: usize, tile_aspect: f32, aspect: f32) -> usize {
 
 /// The image shape a dense layer's inputs come from, when only flatten layers lie between it
 /// and an image input (the first layer of an image MLP).
-fn image_input(info: &RunInfo, specs: &[LayerSpec], layer: usize) -> Option<Shape> {
+/// The image a dense layer reads, when only flattens stand between it and an image input.
+fn image_input(input: Shape, specs: &[LayerSpec], layer: usize) -> Option<Shape> {
     let flat_before = specs[..layer]
         .iter()
         .all(|spec| matches!(spec, LayerSpec::Flatten));
-    (flat_before && !info.input_shape.is_flat()).then_some(info.input_shape)
+    (flat_before && !input.is_flat()).then_some(input)
+}
+
+/// Whether `layout` can show layer `index`: a conv layer any way, a dense layer as a matrix,
+/// or as tiles when it reads the image.
+fn can_show(layout: Layout, input: Shape, specs: &[LayerSpec], index: usize) -> bool {
+    match (layout, &specs[index]) {
+        (_, LayerSpec::Conv2d { .. }) | (Layout::Matrix, LayerSpec::Dense { .. }) => true,
+        (Layout::Tiles, LayerSpec::Dense { .. }) => image_input(input, specs, index).is_some(),
+        _ => false,
+    }
 }
 
 impl WeightsView {
+    /// Lays the view out so on the first layer that it can show (a lesson's `show_weights`:
+    /// the same layer whatever the learner looked at before). Says why when none can.
+    pub fn lay_out(
+        &mut self,
+        layout: Layout,
+        input: Shape,
+        specs: &[LayerSpec],
+    ) -> Result<(), String> {
+        let first = (0..specs.len()).find(|&index| can_show(layout, input, specs, index));
+        let Some(layer) = first else {
+            let what = match layout {
+                Layout::Matrix => "layer with weights",
+                Layout::Tiles => "convolution nor dense layer reading an image",
+                Layout::FeatureMaps => "convolution",
+            };
+            return Err(format!(
+                "the weights view cannot show this network so: it has no {what}"
+            ));
+        };
+        self.layer = Some(layer);
+        self.layout = layout;
+        Ok(())
+    }
+
     /// While stepping through, moves to the phase's layer and quantity when the phase changes
     /// (the learner can still pick others until the next phase).
     fn follow(&mut self, trace: &StepTrace, phase: Phase) {
@@ -408,7 +443,7 @@ impl WeightsView {
         let layer = &snapshot.layers[index];
         let spec = specs.get(index);
         let tile_shape = match spec {
-            Some(LayerSpec::Dense { .. }) => image_input(info, specs, index),
+            Some(LayerSpec::Dense { .. }) => image_input(info.input_shape, specs, index),
             _ => None,
         };
         let conv = matches!(spec, Some(LayerSpec::Conv2d { .. }));
@@ -945,6 +980,47 @@ fn largest_in_bins(
 
 #[cfg(test)]
 mod tests {
+    use super::{Layout, WeightsView};
+    use crate::train::Preset;
+
+    #[test]
+    fn a_lesson_lays_the_weights_out_on_the_first_layer_that_can_be() {
+        let preset = |name: &str| Preset::named(name).expect("a preset");
+        let (cnn, mlp, xor) = (preset("mnist-cnn"), preset("mnist-mlp"), preset("xor"));
+        let shape = |p: &Preset| p.data.shape().0;
+        let mut view = WeightsView {
+            // the learner had looked at the CNN's dense layer
+            layer: Some(3),
+            ..WeightsView::default()
+        };
+        for layout in [Layout::Tiles, Layout::FeatureMaps] {
+            assert_eq!(view.lay_out(layout, shape(&cnn), &cnn.layers), Ok(()));
+            assert_eq!((view.layer, view.layout), (Some(0), layout));
+        }
+        // the MLP's first dense layer (after the flatten) reads the image: tiles, no feature maps
+        assert_eq!(
+            view.lay_out(Layout::Tiles, shape(&mlp), &mlp.layers),
+            Ok(())
+        );
+        assert_eq!((view.layer, view.layout), (Some(1), Layout::Tiles));
+        let none = view.lay_out(Layout::FeatureMaps, shape(&mlp), &mlp.layers);
+        assert_eq!(
+            none,
+            Err("the weights view cannot show this network so: it has no convolution".into())
+        );
+        // XOR's two inputs are no image; the view stays as it was
+        assert!(
+            view.lay_out(Layout::Tiles, shape(&xor), &xor.layers)
+                .is_err()
+        );
+        assert_eq!(view.layout, Layout::Tiles);
+        assert_eq!(
+            view.lay_out(Layout::Matrix, shape(&xor), &xor.layers),
+            Ok(())
+        );
+        assert_eq!((view.layer, view.layout), (Some(0), Layout::Matrix));
+    }
+
     #[test]
     fn bins_keep_the_value_of_largest_magnitude_and_cover_every_cell() {
         // 5 rows x 3 columns: value 10 * r + c, one large negative at (3, 1)

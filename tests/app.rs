@@ -961,3 +961,66 @@ fn the_run_length_pauses_training_and_the_app_sums_the_run_up() {
     });
     assert!(!harness.state().run_view().status.running);
 }
+
+#[test]
+fn the_preset_combo_names_the_runs_preset_and_custom_for_a_run_of_ones_own() {
+    let mut own = RunConfig::from_preset(&Preset::named("circle").expect("circle"), 42);
+    own.preset = None;
+    own.layers = vec![
+        LayerSpec::Dense {
+            units: 3,
+            activation: Activation::Tanh,
+        },
+        LayerSpec::Dense {
+            units: 1,
+            activation: Activation::Sigmoid,
+        },
+    ];
+    let mut harness = launch(Launch {
+        config: Some(own),
+        ..Launch::default()
+    });
+    ready(&mut harness);
+    let shown = |harness: &App| {
+        harness
+            .get_by_role_and_label(Role::ComboBox, "Preset")
+            .value()
+    };
+    assert_eq!(shown(&harness).as_deref(), Some("custom"));
+    assert!(
+        harness.get_by_label("Load").accesskit_node().is_disabled(),
+        "nothing to load"
+    );
+    // a preset chosen and loaded: its name
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Preset")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("spiral").click();
+    harness.run_steps(2);
+    harness.get_by_label("Load").click();
+    step_until(&mut harness, "the spiral", |app| {
+        app.run_view()
+            .info
+            .as_ref()
+            .is_some_and(|i| i.dataset.contains("spiral"))
+    });
+    assert_eq!(shown(&harness).as_deref(), Some("spiral"));
+    // a layer removed and the run reset: the spiral's data, but a network of one's own
+    harness
+        .get_all_by_label("x")
+        .next()
+        .expect("a layer's remove button")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("Reset").click();
+    step_until(&mut harness, "one layer fewer", |app| {
+        app.run_view()
+            .info
+            .as_ref()
+            .is_some_and(|i| i.dataset.contains("spiral"))
+            && app.active_config().layers.len() == 3
+    });
+    harness.run_steps(2);
+    assert_eq!(shown(&harness).as_deref(), Some("custom"));
+}

@@ -12,7 +12,7 @@ use crate::data::{DataSource, ToyKind, ToySpec};
 use crate::nn::{Activation, LayerSpec, Loss, Optimizer, Padding, Shape};
 use crate::train::controls::{Control, Hidden};
 use crate::train::cost::{Cost, format_size, group_digits, measure_flops_per_second};
-use crate::train::{RunConfig, SettingChange, presets};
+use crate::train::{Preset, RunConfig, SettingChange, presets};
 
 /// What the panel asks the app to do.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,7 +66,9 @@ pub struct SettingsPanel {
     awaiting: usize,
     /// A slider was being dragged in the last frame.
     dragging: bool,
-    preset_choice: String,
+    /// The preset the combo shows and Load starts: the run's own, none for a run of the
+    /// user's own making (until one is chosen).
+    preset_choice: Option<String>,
     folder_text: String,
     /// A note where something happened: a typed value moved into range, no file dialog.
     note: Option<(Place, String)>,
@@ -141,6 +143,20 @@ pub fn adapt_layers(layers: &mut Vec<LayerSpec>, data: &DataSource) {
     }
 }
 
+/// The preset `config` still is, if any: named, with the preset's data and layers (a run whose
+/// network or data was changed in the panel is the user's own).
+fn preset_of(config: &RunConfig) -> Option<String> {
+    let name = config.preset.as_deref()?;
+    let preset = Preset::named(name)?;
+    let same = preset.data_source(config.seed) == config.data && preset.layers == config.layers;
+    same.then(|| name.to_string())
+}
+
+/// What the preset combo shows for a run of the user's own making...
+const CUSTOM: &str = "custom";
+/// ...and what it says of it.
+const CUSTOM_DESCRIPTION: &str = "A run of your own making: choose a preset to start one afresh.";
+
 /// Beyond these, a run is far larger than the presets and the panel asks before starting it.
 const LARGE_PARAMETERS: usize = 2_000_000;
 const LARGE_BYTES: u64 = 1 << 30;
@@ -198,7 +214,7 @@ impl SettingsPanel {
             _ => String::new(),
         };
         Self {
-            preset_choice: config.preset.clone().unwrap_or_else(|| "xor".into()),
+            preset_choice: preset_of(&config),
             draft: config,
             awaiting: 0,
             dragging: false,
@@ -246,6 +262,7 @@ impl SettingsPanel {
 
     /// A new run from `config` started: no change awaits an answer any more.
     pub fn restarted(&mut self, config: RunConfig) {
+        self.preset_choice = preset_of(&config);
         self.draft = config;
         self.awaiting = 0;
     }
@@ -373,28 +390,35 @@ impl SettingsPanel {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Preset").strong());
             ComboBox::from_id_salt("preset")
-                .selected_text(&self.preset_choice)
+                .selected_text(self.preset_choice.as_deref().unwrap_or(CUSTOM))
                 .show_ui(ui, |ui| {
                     for preset in &all {
-                        ui.selectable_value(&mut self.preset_choice, preset.name.to_string(), preset.name)
+                        let name = Some(preset.name.to_string());
+                        ui.selectable_value(&mut self.preset_choice, name, preset.name)
                             .on_hover_text(preset.description);
                     }
                 })
                 .response
                 .accessible_name("Preset");
+            let chosen = all
+                .iter()
+                .find(|p| self.preset_choice.as_deref() == Some(p.name));
             if ui
-                .button("Load")
+                .add_enabled(chosen.is_some(), egui::Button::new("Load"))
                 .on_hover_text("Start the preset from scratch: its data, architecture and settings, with this seed")
+                .on_disabled_hover_text("Choose a preset to start it from scratch")
                 .clicked()
-                && let Some(preset) = all.iter().find(|p| p.name == self.preset_choice)
+                && let Some(preset) = chosen
             {
                 self.draft = RunConfig::from_preset(preset, self.draft.seed);
                 actions.push(SettingsAction::Restart(self.draft.clone()));
             }
         });
-        if let Some(preset) = all.iter().find(|p| p.name == self.preset_choice) {
-            ui.label(RichText::new(preset.description).italics());
-        }
+        let description = all
+            .iter()
+            .find(|p| self.preset_choice.as_deref() == Some(p.name))
+            .map_or(CUSTOM_DESCRIPTION, |preset| preset.description);
+        ui.label(RichText::new(description).italics());
         ui.separator();
     }
 

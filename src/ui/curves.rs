@@ -42,7 +42,7 @@ const Y_LABEL_PX: f64 = 24.0;
 const GRID_MIN_PX: f32 = 8.0;
 /// Grid lines this far apart are drawn at full strength.
 const GRID_FULL_PX: f32 = 300.0;
-/// The widest x tick label `short_number` makes at the scales a run reaches (epochs with two
+/// The widest x tick label `tick_label` makes at the scales a run reaches (epochs with two
 /// decimals): the plot leaves half of it free on its right, so the last label is not clipped.
 const WIDEST_X_LABEL: &str = "88.88";
 
@@ -270,7 +270,7 @@ impl CurvesPanel {
         // are either drawn in full or not at all
         let label_spacing = |px: f64| Rangef::new(px as f32 - 1.0, px as f32);
         let mut x_axis = AxisHints::new_x()
-            .formatter(|mark, _| short_number(mark.value))
+            .formatter(|mark, _| tick_label(mark.value, mark.step_size))
             .label_spacing(label_spacing(X_LABEL_PX));
         let mut y_axis = AxisHints::new_y()
             .formatter(y_format)
@@ -816,15 +816,29 @@ pub fn short_number(value: f64) -> String {
 /// A tick's value with the decimals its grid step needs: 0.3 (not 0.30000000000000004) on a
 /// 0.1 grid, 0.05 on a 0.05 grid, 2 on a whole one; large values short (25k).
 fn tick_label(value: f64, step: f64) -> String {
-    if value.abs() >= 1e4 {
-        return short_number(value);
-    }
-    let decimals = if step.is_finite() && step > 0.0 {
-        // the small nudge keeps 0.1 one decimal where log10 rounds it below -1
-        (-(step.log10() + 1e-9).floor()).clamp(0.0, 6.0) as usize
-    } else {
-        2
+    let decimals = |step: f64| {
+        if step.is_finite() && step > 0.0 {
+            // the small nudge keeps 0.1 one decimal where log10 rounds it below -1
+            (-(step.log10() + 1e-9).floor()).clamp(0.0, 6.0) as usize
+        } else {
+            2
+        }
     };
+    let magnitude = value.abs();
+    if magnitude >= 1e4 {
+        // in thousands (millions...) with the decimals the step needs there: 10.5k on a 500
+        // grid, not 10k twice
+        let (unit, suffix) = if magnitude >= 1e9 {
+            (1e9, "G")
+        } else if magnitude >= 1e6 {
+            (1e6, "M")
+        } else {
+            (1e3, "k")
+        };
+        let decimals = decimals(step / unit);
+        return format!("{:.decimals$}{suffix}", value / unit);
+    }
+    let decimals = decimals(step);
     let text = format!("{value:.decimals$}");
     // a rounding error below zero is zero, not -0.0
     if let Some(digits) = text.strip_prefix('-')
@@ -964,6 +978,10 @@ mod tests {
             (2.5, 0.5, "2.5"),
             (-1e-17, 0.1, "0.0"),
             (25_000.0, 5000.0, "25k"),
+            // large steps counts keep their ticks apart too
+            (10_500.0, 500.0, "10.5k"),
+            (11_000.0, 500.0, "11.0k"),
+            (1_500_000.0, 500_000.0, "1.5M"),
         ];
         for (value, step, expected) in cases {
             assert_eq!(

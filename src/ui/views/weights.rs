@@ -484,9 +484,8 @@ impl WeightsView {
                     .on_hover_text("What each filter finds in the probe sample");
             }
         });
-        if (self.layout == Layout::Tiles && tile_shape.is_none() && !conv)
-            || (self.layout == Layout::FeatureMaps && !conv)
-        {
+        // the same rule a lesson's `show_weights` follows
+        if !can_show(self.layout, info.input_shape, specs, index) {
             self.layout = Layout::Matrix;
         }
         if self.layout == Layout::FeatureMaps {
